@@ -1,0 +1,247 @@
+"""Configuration: config.toml, the built-in defaults and the environment overrides.
+
+Where the file lives: ``--config``, else ``LENSOPS_CONFIG``, else ``./config.toml`` (silently
+optional only in that last case). Environment variables win over the file so that secrets and
+deployment details never need to live in it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from lensops.durations import Rate, parse_duration, parse_rate
+
+QUEUE_NAMES: tuple[str, ...] = ("email", "pdf", "notification", "ai", "oma", "scheduled")
+PRIORITIES: tuple[str, ...] = ("urgent", "high", "medium", "low")
+Fallback = Literal["inline", "spool", "error"]
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file, the key and the reason."""
+
+
+def _duration(value: Any) -> float:
+    return parse_duration(value)
+
+
+def _optional_rate(value: Any) -> Rate | None:
+    if value is None or value == "" or value is False or isinstance(value, Rate):
+        return value or None
+    if not isinstance(value, str):
+        raise ValueError(f"expected a rate such as \"100/minute\", got {value!r}")
+    return parse_rate(value)
+
+
+Seconds = Annotated[float, BeforeValidator(_duration)]
+OptionalRate = Annotated[Rate | None, BeforeValidator(_optional_rate)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class QueuePolicy(_Strict):
+    """How one queue behaves: its concurrency, rate, retries, timeout and retention."""
+
+    concurrency: int = Field(default=2, ge=1, le=256)
+    rate: OptionalRate = None
+    retries: int = Field(default=2, ge=0, le=100)
+    backoff: list[Seconds] = Field(default_factory=lambda: [30.0, 90.0, 270.0, 810.0])
+    timeout: Seconds = 180.0
+    keep_finished: Seconds = 86400.0
+    keep_failed: Seconds = 7 * 86400.0
+    fallback: Fallback = "spool"
+
+    @field_validator("backoff")
+    @classmethod
+    def _backoff_not_empty(cls, value: list[float]) -> list[float]:
+        if not value:
+            raise ValueError("backoff needs at least one delay (e.g. [\"30s\"])")
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_positive(cls, value: float) -> float:
+        if value < 1:
+            raise ValueError("timeout must be at least 1 second")
+        return value
+
+    def retry_delays(self) -> list[int]:
+        """Delay before each retry in whole seconds, as rq's Retry(interval=...) wants them."""
+        return [round(delay) for delay in self.backoff]
+
+
+# The lab's current system, as the defaults. Backoff lists the waits before retries 1..4, so the
+# attempt schedule is 0 s, 30 s, 90 s, 270 s, 810 s.
+DEFAULT_QUEUES: dict[str, dict[str, Any]] = {
+    "email": {"concurrency": 5, "rate": "100/minute", "retries": 4, "timeout": "60s"},
+    "pdf": {"concurrency": 3, "rate": "20/minute", "retries": 2, "timeout": "120s"},
+    "notification": {"concurrency": 10, "rate": "200/minute", "retries": 4, "timeout": "30s"},
+    "ai": {"concurrency": 2, "retries": 2, "timeout": "2m"},
+    "oma": {"concurrency": 2, "retries": 1, "timeout": "60s", "fallback": "error"},
+    "scheduled": {"concurrency": 1, "retries": 2, "timeout": "10m"},
+}
+DEFAULT_LIMITERS: dict[str, str] = {"llm": "10/minute"}
+
+
+class RedisSettings(_Strict):
+    """Where Redis is: ``embedded`` (a private server lensops starts) or a redis/rediss/unix URL."""
+
+    url: str = "embedded"
+    data_dir: Path | None = None
+    username: str | None = None
+    password: str | None = None
+    socket_timeout: Seconds = 5.0
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if value == "embedded" or value.split("://", 1)[0] in ("redis", "rediss", "unix"):
+            return value
+        raise ValueError(f"unsupported Redis URL {value!r} (use embedded, redis://, rediss:// or unix://)")
+
+
+class WorkerSettings(_Strict):
+    """Heartbeats and the dead-worker detection that rests on them."""
+
+    heartbeat: Seconds = 10.0
+    dead_after: Seconds = 35.0
+    poll: Seconds = 1.0
+
+
+class SpoolSettings(_Strict):
+    path: Path | None = None
+
+
+class Settings(_Strict):
+    """The whole effective configuration."""
+
+    source: Path | None = None
+    redis: RedisSettings = RedisSettings()
+    worker: WorkerSettings = WorkerSettings()
+    spool: SpoolSettings = SpoolSettings()
+    limiters: dict[str, OptionalRate] = Field(default_factory=dict)
+    queues: dict[str, QueuePolicy] = Field(default_factory=dict)
+    # Sections owned by the job families (email, pdf, data, schedules...): validated by them.
+    sections: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def queue(self, name: str) -> QueuePolicy:
+        """The policy of queue `name`; raises KeyError naming the known queues."""
+        try:
+            return self.queues[name]
+        except KeyError:
+            raise KeyError(f"unknown queue {name!r} (queues: {', '.join(QUEUE_NAMES)})") from None
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the embedded Redis and the spool keep their files."""
+        if self.redis.data_dir is not None:
+            return self.redis.data_dir
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        return base / "lensops"
+
+    @property
+    def spool_path(self) -> Path:
+        return self.spool.path or self.data_dir / "spool.jsonl"
+
+
+# Sections that the engine validates itself; any other top-level table belongs to a job family.
+_ENGINE_SECTIONS = {"redis", "worker", "spool", "limiters", "queues"}
+_FAMILY_SECTIONS = {"email", "pdf", "notification", "notifications", "ai", "oma", "data", "schedules"}
+
+
+def default_config_path() -> tuple[Path, bool]:
+    """The config path to use and whether the user named it explicitly (then it must exist)."""
+    named = os.environ.get("LENSOPS_CONFIG")
+    if named:
+        return Path(named), True
+    return Path("config.toml"), False
+
+
+def load_settings(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read config.toml (if any), merge the defaults and the environment, and validate it all.
+
+    Raises ConfigError with the file, the key and the reason when anything is wrong.
+    """
+    env = os.environ if environ is None else environ
+    if path is None:
+        path, required = default_config_path()
+    else:
+        path, required = Path(path), True
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    elif required:
+        raise ConfigError(f"{path}: configuration file not found")
+    return _build(raw, path if path.exists() else None, env)
+
+
+def _build(raw: dict[str, Any], source: Path | None, env: os._Environ[str] | dict[str, str]) -> Settings:
+    where = str(source or "defaults")
+    unknown = set(raw) - _ENGINE_SECTIONS - _FAMILY_SECTIONS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(f"{where}: {key}: unknown section or key")
+    queues_raw = raw.get("queues", {})
+    if not isinstance(queues_raw, dict):
+        raise ConfigError(f"{where}: queues: expected a table of queues")
+    for name in queues_raw:
+        if name not in QUEUE_NAMES:
+            raise ConfigError(f"{where}: queues.{name}: unknown queue (queues: {', '.join(QUEUE_NAMES)})")
+    queues = {name: {**DEFAULT_QUEUES[name], **(queues_raw.get(name) or {})} for name in QUEUE_NAMES}
+    redis_raw = dict(raw.get("redis", {}))
+    for env_name, key in (
+        ("LENSOPS_REDIS_URL", "url"),
+        ("LENSOPS_REDIS_USERNAME", "username"),
+        ("LENSOPS_REDIS_PASSWORD", "password"),
+        ("LENSOPS_DATA_DIR", "data_dir"),
+    ):
+        if env.get(env_name):
+            redis_raw[key] = env[env_name]
+    base = source.parent if source else Path.cwd()
+    if redis_raw.get("data_dir"):
+        redis_raw["data_dir"] = _resolve(base, redis_raw["data_dir"])
+    spool_raw = dict(raw.get("spool", {}))
+    if env.get("LENSOPS_SPOOL"):
+        spool_raw["path"] = env["LENSOPS_SPOOL"]
+    if spool_raw.get("path"):
+        spool_raw["path"] = _resolve(base, spool_raw["path"])
+    data = {
+        "source": source,
+        "redis": redis_raw,
+        "worker": raw.get("worker", {}),
+        "spool": spool_raw,
+        "limiters": {**DEFAULT_LIMITERS, **raw.get("limiters", {})},
+        "queues": queues,
+        "sections": {key: value for key, value in raw.items() if key in _FAMILY_SECTIONS},
+    }
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(where, exc)) from None
+
+
+def _resolve(base: Path, value: str | Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _describe(where: str, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        reason = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            reason = "unknown key"
+        lines.append(f"{where}: {key}: {reason}")
+    return "\n".join(lines)

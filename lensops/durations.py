@@ -1,0 +1,87 @@
+"""Parsing of the human durations and rates used in config.toml and on the command line."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_RATE_PERIODS = {
+    "second": 1,
+    "sec": 1,
+    "s": 1,
+    "minute": 60,
+    "min": 60,
+    "m": 60,
+    "hour": 3600,
+    "h": 3600,
+    "day": 86400,
+    "d": 86400,
+}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)?\s*([a-z]+?)s?\s*$")
+
+
+def parse_duration(value: str | int | float) -> float:
+    """Seconds in `value`: a number of seconds or text like ``"90s"``, ``"2m"``, ``"24h"``, ``"7d"``.
+
+    Raises ValueError naming the text that could not be read.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"duration must not be negative, got {value}")
+        return float(value)
+    match = _DURATION.match(str(value).lower())
+    if not match:
+        raise ValueError(f"unparseable duration {value!r} (expected e.g. 30s, 2m, 24h, 7d)")
+    number, unit = match.groups()
+    return float(number) * _UNITS[unit or "s"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """At most `amount` job starts in any window of `period` seconds."""
+
+    amount: int
+    period: int
+
+    def __str__(self) -> str:
+        for name, seconds in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+            if self.period == seconds:
+                return f"{self.amount}/{name}"
+        return f"{self.amount}/{self.period}second"
+
+    @property
+    def limits_spec(self) -> str:
+        """The same rate in the notation of the `limits` library ("10 per 60 second")."""
+        return f"{self.amount} per {self.period} second"
+
+
+def parse_rate(value: str) -> Rate:
+    """A rate such as ``"100/minute"``, ``"10/second"`` or ``"5/30s"``.
+
+    Raises ValueError naming the text that could not be read.
+    """
+    match = _RATE.match(str(value).lower())
+    if not match:
+        raise ValueError(f"unparseable rate {value!r} (expected e.g. 100/minute, 10/second)")
+    amount_text, multiple_text, unit = match.groups()
+    if unit not in _RATE_PERIODS:
+        raise ValueError(f"unparseable rate {value!r}: unknown period {unit!r} (second, minute, hour, day)")
+    amount = int(amount_text)
+    if amount < 1:
+        raise ValueError(f"rate {value!r} must allow at least one job per period")
+    return Rate(amount=amount, period=int(multiple_text or 1) * _RATE_PERIODS[unit])
+
+
+def format_duration(seconds: float) -> str:
+    """Short human form: 45s, 3m, 2h, 7d."""
+    seconds = float(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    if seconds.is_integer():
+        return f"{int(seconds)}s"
+    return f"{seconds:g}s"

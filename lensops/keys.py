@@ -1,0 +1,102 @@
+"""Every Redis key lensops reads or writes, in one place.
+
+rq's own layout (``rq:queue:*``, ``rq:job:*``, the registries) is kept exactly as rq writes it so
+that ``rq info`` and rq-dashboard keep working; lensops adds only the ``lensops:*`` keys below.
+
+Priorities map onto rq queues: ``medium`` is the plain queue (``email``), the others are sibling
+rq queues (``email:urgent``, ``email:high``, ``email:low``). A worker pops them in that order, so a
+higher-priority job always starts before a lower one that is waiting.
+"""
+
+from __future__ import annotations
+
+from lensops.config import PRIORITIES
+
+RQ_QUEUES = "rq:queues"
+RQ_WORKERS = "rq:workers"
+
+
+def physical_queue(queue: str, priority: str = "medium") -> str:
+    """The rq queue that holds `queue`'s jobs of `priority`."""
+    return queue if priority == "medium" else f"{queue}:{priority}"
+
+
+def physical_queues(queue: str) -> list[str]:
+    """The rq queues of `queue`, highest priority first (the order workers pop them)."""
+    return [physical_queue(queue, priority) for priority in PRIORITIES]
+
+
+def logical_queue(physical: str) -> str:
+    """The lensops queue an rq queue belongs to (``email:urgent`` -> ``email``)."""
+    return physical.split(":", 1)[0]
+
+
+def rq_queue(physical: str) -> str:
+    return f"rq:queue:{physical}"
+
+
+def rq_job(job_id: str) -> str:
+    return f"rq:job:{job_id}"
+
+
+def rq_registry(kind: str, physical: str) -> str:
+    """rq's registry keys: started is ``rq:wip:``, the others ``rq:<kind>:``."""
+    return f"rq:wip:{physical}" if kind == "started" else f"rq:{kind}:{physical}"
+
+
+def rq_worker(name: str) -> str:
+    return f"rq:worker:{name}"
+
+
+def rq_workers_of(physical: str) -> str:
+    return f"rq:workers:{physical}"
+
+
+def rq_results(job_id: str) -> str:
+    return f"rq:results:{job_id}"
+
+
+def rq_execution(job_id: str, execution_id: str) -> str:
+    return f"rq:execution:{job_id}:{execution_id}"
+
+
+def rq_executions(job_id: str) -> str:
+    return f"rq:executions:{job_id}"
+
+
+def paused(queue: str) -> str:
+    """Present while `queue` is paused; workers take none of its jobs."""
+    return f"lensops:paused:{queue}"
+
+
+def wakeup(queue: str) -> str:
+    """A short list of tokens pushed on enqueue; idle workers block on it instead of polling."""
+    return f"lensops:wakeup:{queue}"
+
+
+def throughput(queue: str, minute: int) -> str:
+    """Hash of finished/failed counts for `queue` during one minute (epoch minute)."""
+    return f"lensops:tput:{queue}:{minute}"
+
+
+def failures() -> str:
+    """Capped list of the most recent failures (JSON), newest first, for the dashboard."""
+    return "lensops:failures"
+
+
+def attempts(job_id: str) -> str:
+    """List of JSON records, one per failed attempt (error, traceback, when, worker)."""
+    return f"lensops:attempts:{job_id}"
+
+
+def maintenance_lock(queue: str) -> str:
+    """Held by the one worker doing the dead-job sweep for `queue` at a time."""
+    return f"lensops:lock:sweep:{queue}"
+
+
+def delivered(job_id: str) -> str:
+    """Set once a handler's side effect (an accepted email) is done: a retry must not repeat it."""
+    return f"lensops:done:{job_id}"
+
+
+LIMITER_PREFIX = "lensops:limits"
