@@ -33,7 +33,7 @@ def _optional_rate(value: Any) -> Rate | None:
     if value is None or value == "" or value is False or isinstance(value, Rate):
         return value or None
     if not isinstance(value, str):
-        raise ValueError(f"expected a rate such as \"100/minute\", got {value!r}")
+        raise ValueError(f'expected a rate such as "100/minute", got {value!r}')
     return parse_rate(value)
 
 
@@ -61,7 +61,7 @@ class QueuePolicy(_Strict):
     @classmethod
     def _backoff_not_empty(cls, value: list[float]) -> list[float]:
         if not value:
-            raise ValueError("backoff needs at least one delay (e.g. [\"30s\"])")
+            raise ValueError('backoff needs at least one delay (e.g. ["30s"])')
         return value
 
     @field_validator("timeout")
@@ -71,9 +71,9 @@ class QueuePolicy(_Strict):
             raise ValueError("timeout must be at least 1 second")
         return value
 
-    def retry_delays(self) -> list[int]:
-        """Delay before each retry in whole seconds, as rq's Retry(interval=...) wants them."""
-        return [round(delay) for delay in self.backoff]
+    def retry_delays(self) -> list[float]:
+        """Delay in seconds before each retry (sub-second delays are kept, for tests and bursts)."""
+        return [int(delay) if float(delay).is_integer() else delay for delay in self.backoff]
 
 
 # The lab's current system, as the defaults. Backoff lists the waits before retries 1..4, so the

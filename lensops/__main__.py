@@ -1,0 +1,3 @@
+from lensops.cli.app import main
+
+main()

@@ -1,0 +1,159 @@
+"""Engine commands: enqueue, types, worker."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lensops.cli.common import EXIT_USAGE, JsonOpt, LensopsTyper, check_queue, emit_json, fail, state
+
+app = LensopsTyper()
+
+
+def _read_payload(text: str) -> Any:
+    """The payload given on the command line: JSON text, @file.json, or @- for stdin."""
+    source = "--payload"
+    if text.startswith("@"):
+        name = text[1:]
+        source = "stdin" if name == "-" else name
+        try:
+            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot read payload file {name}: {exc.strerror}", EXIT_USAGE)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"payload from {source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", EXIT_USAGE)
+
+
+def _parse_at(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--at {text!r} is not an ISO 8601 date-time (e.g. 2026-12-01T07:30:00+01:00)", EXIT_USAGE)
+
+
+@app.command()
+def enqueue(
+    ctx: typer.Context,
+    type_name: Annotated[str, typer.Argument(metavar="TYPE", help="Job type, e.g. system.echo (see `lensops types`).")],
+    payload: Annotated[
+        str, typer.Option("--payload", "-p", help="JSON payload, or @file.json, or @- for stdin.")
+    ] = "{}",
+    delay: Annotated[str | None, typer.Option("--in", help="Run after this delay: 30s, 10m, 2h.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Run at this ISO 8601 time.")] = None,
+    priority: Annotated[str | None, typer.Option("--priority", help="urgent, high, medium (default) or low.")] = None,
+    job_id: Annotated[
+        str | None, typer.Option("--id", help="Job id; an id already in Redis is not enqueued again.")
+    ] = None,
+    queue: Annotated[str | None, typer.Option("--queue", help="Override the type's queue.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate a payload and enqueue one job; prints the job id."""
+    from lensops.durations import parse_duration
+    from lensops.producer import Producer
+
+    settings = state(ctx).settings()
+    if queue:
+        check_queue(settings, queue)
+    if delay and at:
+        fail("give either --in or --at, not both", EXIT_USAGE)
+    if delay:
+        try:
+            parse_duration(delay)
+        except ValueError as exc:
+            fail(f"--in: {exc}", EXIT_USAGE)
+    data = _read_payload(payload)
+    try:
+        outcome = Producer(settings).enqueue(
+            type_name,
+            data,
+            delay=delay,
+            at=_parse_at(at) if at else None,
+            priority=priority,
+            job_id=job_id,
+            queue=queue,
+        )
+    except ValueError as exc:
+        if type(exc) is not ValueError:
+            raise
+        fail(str(exc), EXIT_USAGE)
+    if as_json:
+        emit_json({"id": outcome.id, "status": outcome.status, "queue": outcome.queue})
+    else:
+        print(outcome.id)
+        if outcome.status not in ("queued", "scheduled", "deferred"):
+            sys.stderr.write(f"note: job {outcome.id} {outcome.status}\n")
+
+
+@app.command()
+def types(
+    type_name: Annotated[str | None, typer.Argument(metavar="[TYPE]", help="Show one type only.")] = None,
+    example: Annotated[bool, typer.Option("--example", help="Print TYPE's example payload (JSON).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List job types with their queue and payload fields."""
+    from lensops.registry import get_job_type, load_job_types
+
+    if example:
+        if not type_name:
+            fail("--example needs a TYPE", EXIT_USAGE)
+        emit_json(get_job_type(type_name).example)
+        return
+    chosen = [get_job_type(type_name)] if type_name else sorted(load_job_types().values(), key=lambda t: t.name)
+    if as_json:
+        emit_json(
+            [
+                {
+                    "name": t.name,
+                    "queue": t.queue,
+                    "description": t.description,
+                    "limiter": t.limiter,
+                    "fields": t.fields(),
+                    "example": t.example,
+                }
+                for t in chosen
+            ]
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Job types", title_justify="left")
+    for column in ("type", "queue", "payload fields (* required)", "what it does"):
+        table.add_column(column)
+    for t in chosen:
+        fields = ", ".join(f"{f['name']}{'*' if f['required'] else ''}" for f in t.fields())
+        table.add_row(t.name, t.queue, fields, t.description)
+    Console().print(table)
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    queues: Annotated[
+        list[str] | None, typer.Argument(metavar="[QUEUE]...", help="Queues to serve (default: all six).")
+    ] = None,
+    burst: Annotated[bool, typer.Option("--burst", help="Drain the queues, then exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every job.")] = False,
+) -> None:
+    """Run a supervised pool of workers honouring each queue's concurrency."""
+    import logging
+
+    from lensops.config import QUEUE_NAMES
+    from lensops.pool import WorkerPool
+
+    settings = state(ctx).settings()
+    chosen = [check_queue(settings, q) for q in queues] if queues else list(QUEUE_NAMES)
+    state(ctx).connection()  # fail fast, with the URL, when Redis is not there
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(processName)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    raise typer.Exit(WorkerPool(settings, chosen, burst=burst).run())

@@ -1,0 +1,117 @@
+"""Periodic chores a worker does between jobs: promote due scheduled jobs, replay the spool, and
+recover jobs whose worker died (no heartbeat for `dead_after` seconds)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import redis
+
+from lensops import keys
+from lensops.config import Settings
+from lensops.outcomes import ClaimedJob, Failure, failure
+from lensops.scripts import Scripts
+
+log = logging.getLogger("lensops.maintenance")
+PROMOTE_BATCH = 500
+
+
+class Maintenance:
+    def __init__(self, settings: Settings, connection: redis.Redis, queue: str, scripts: Scripts):
+        self.settings = settings
+        self.connection = connection
+        self.queue = queue
+        self.scripts = scripts
+        self.physical = keys.physical_queues(queue)
+        self._next_promote = 0.0
+        self._next_sweep = 0.0
+        self._next_spool = 0.0
+
+    def run_due(self, now: float) -> None:
+        """Do whichever chores are due; Redis being away is logged, never raised."""
+        try:
+            if now >= self._next_promote:
+                self._next_promote = now + min(self.settings.worker.poll, 1.0)
+                self.promote(now)
+            if now >= self._next_sweep:
+                self._next_sweep = now + self.settings.worker.heartbeat
+                self.sweep(now)
+            if now >= self._next_spool:
+                self._next_spool = now + 5.0
+                self.replay_spool()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("maintenance of %s skipped: Redis unreachable: %s", self.queue, exc)
+
+    def promote(self, now: float) -> int:
+        """Move due delayed jobs and retry backoffs of this queue onto their rq queues."""
+        pairs = []
+        for physical in self.physical:
+            pairs += [keys.rq_registry("scheduled", physical), keys.rq_queue(physical)]
+        return int(self.scripts.promote(keys=pairs, args=[now, keys.wakeup(self.queue), PROMOTE_BATCH]))
+
+    def sweep(self, now: float) -> int:
+        """Retry (or fail) the jobs whose worker stopped heartbeating. One sweeper per queue at a time."""
+        lock = keys.maintenance_lock(self.queue)
+        if not self.connection.set(lock, "1", nx=True, ex=max(1, int(self.settings.worker.heartbeat))):
+            return 0
+        recovered = 0
+        for physical in self.physical:
+            wip = keys.rq_registry("started", physical)
+            for member in self.connection.zrangebyscore(wip, "-inf", now):
+                job_id, _, execution = member.decode().rpartition(":")
+                worker = self.connection.hget(keys.rq_execution(job_id, execution), "worker_name")
+                who = worker.decode() if worker else "unknown"
+                reason = f"worker {who} stopped heartbeating (dead for over {self.settings.worker.dead_after:g}s)"
+                recovered += recover(self.connection, self.scripts, job_id, execution, physical, reason)
+        return recovered
+
+    def replay_spool(self) -> None:
+        from lensops.spool import Spool
+
+        spool = Spool(self.settings.spool_path)
+        if spool.has_pending():
+            from lensops.producer import Producer
+
+            report = spool.replay(Producer(self.settings, self.connection))
+            log.info("spool replayed: %s", report)
+
+    def drained(self) -> bool:
+        """Nothing queued, and nothing scheduled due within the next few seconds (burst mode's end)."""
+        soon = time.time() + 5
+        with self.connection.pipeline(transaction=False) as pipe:
+            for physical in self.physical:
+                pipe.llen(keys.rq_queue(physical))
+                pipe.zcount(keys.rq_registry("scheduled", physical), "-inf", soon)
+            return not any(pipe.execute())
+
+
+def recover(connection: redis.Redis, scripts: Scripts, job_id: str, execution: str, physical: str, reason: str) -> int:
+    """Settle an execution whose worker is gone as a failed attempt: retried if attempts remain.
+
+    Returns 1 if this call recovered it, 0 if someone else already had (or the job is gone).
+    """
+    wip = keys.rq_registry("started", physical)
+    member = f"{job_id}:{execution}"
+    raw = connection.hgetall(keys.rq_job(job_id))
+    if not raw:
+        connection.zrem(wip, member)
+        return 0
+    fields = {k.decode(): v for k, v in raw.items()}
+    job = ClaimedJob(job_id, execution, physical, fields)
+    meta = _meta(fields)
+    now = time.time()
+    commands, status = failure(job, "", Failure("WorkerDied", reason, ""), now, now, str(meta.get("type", "")))
+    owned, _ = scripts.settle(keys=[wip], args=[member, json.dumps(commands.ops), "", *commands.argv])
+    if owned:
+        log.warning("job %s: %s -> %s", job_id, reason, status)
+    return int(owned)
+
+
+def _meta(fields: dict[str, bytes]) -> dict[str, object]:
+    try:
+        value = json.loads(fields.get("meta") or b"{}")
+        return value if isinstance(value, dict) else {}
+    except ValueError:
+        return {}

@@ -1,0 +1,260 @@
+"""What a claimed job is, and the Redis bookkeeping for each way it can end.
+
+Each outcome (finished, failed, retried, put back, deferred) is a list of commands that the SETTLE
+script applies atomically, in the same round trip that claims the next job.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import zlib
+from base64 import b64encode
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lensops import keys
+from lensops.scripts import Commands
+
+FAILURES_KEPT = 200  # the dashboard's "recent failures" list
+THROUGHPUT_TTL = 3 * 3600
+RESULT_SUCCESSFUL, RESULT_FAILED = "1", "2"  # rq's Result.Type values
+
+
+class RefusedJob(Exception):
+    """Job data that lensops will not run: not JSON, or naming a callable that is not declared."""
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job a worker has just taken: its id, its execution and its rq fields as stored."""
+
+    id: str
+    execution: str
+    origin: str
+    fields: dict[str, bytes]
+    has_dependents: bool = False
+
+    @property
+    def queue(self) -> str:
+        return keys.logical_queue(self.origin)
+
+    @property
+    def member(self) -> str:
+        """Its entry in rq's started registry."""
+        return f"{self.id}:{self.execution}"
+
+    def _int(self, name: str, default: int = 0) -> int:
+        raw = self.fields.get(name)
+        try:
+            return int(raw) if raw not in (None, b"") else default  # type: ignore[arg-type]
+        except ValueError:
+            return default
+
+    @property
+    def attempt(self) -> int:
+        return self._int("number_of_retries") + 1
+
+    @property
+    def retries_left(self) -> int:
+        return self._int("retries_left")
+
+    @property
+    def timeout(self) -> int:
+        return self._int("timeout", 180)
+
+    @property
+    def result_ttl(self) -> int:
+        return self._int("result_ttl", 86400)
+
+    @property
+    def failure_ttl(self) -> int:
+        return self._int("failure_ttl", 7 * 86400)
+
+    def retry_delay(self) -> float:
+        """Wait before the next attempt: the backoff entry for this retry (the last one repeats)."""
+        try:
+            intervals = json.loads(self.fields.get("retry_intervals") or b"[]")
+        except ValueError:
+            intervals = []
+        if not intervals:
+            return 0.0
+        return float(intervals[min(self._int("number_of_retries"), len(intervals) - 1)])
+
+    def call(self) -> tuple[str, Any]:
+        """The declared job type and payload this job asks for.
+
+        Raises RefusedJob when the data is not lensops JSON or names any other callable; the
+        callable is never imported and the data never unpickled.
+        """
+        from lensops.producer import DISPATCH
+
+        try:
+            decoded = json.loads(zlib.decompress(self.fields["data"]))
+        except (KeyError, zlib.error, ValueError, UnicodeDecodeError):
+            raise RefusedJob("job data is not lensops JSON; refusing to deserialize it") from None
+        if not (isinstance(decoded, list) and len(decoded) == 4):
+            raise RefusedJob("job data is not a lensops call")
+        func_name, instance, args, kwargs = decoded
+        if func_name != DISPATCH or instance is not None or kwargs:
+            raise RefusedJob(f"refusing to run {func_name!r}: only declared lensops job types run here")
+        if not (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str)):
+            raise RefusedJob("job arguments are not (job type, payload)")
+        return args[0], args[1]
+
+
+@dataclass(frozen=True)
+class Failure:
+    exc_type: str
+    message: str
+    traceback: str
+    permanent: bool = False
+
+    @property
+    def text(self) -> str:
+        return self.traceback or f"{self.exc_type}: {self.message}"
+
+
+def iso(moment: float) -> str:
+    """rq's timestamp format."""
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _release(commands: Commands, job: ClaimedJob, worker_key: str) -> None:
+    commands.add("DEL", keys.rq_execution(job.id, job.execution))
+    commands.add("ZREM", keys.rq_executions(job.id), job.execution)
+    commands.add("HSET", worker_key, "state", "idle")
+    commands.add("HDEL", worker_key, "current_job", "current_execution")
+
+
+def _count(commands: Commands, job: ClaimedJob, now: float, what: str) -> None:
+    bucket = keys.throughput(job.queue, int(now // 60))
+    commands.add("HINCRBY", bucket, what, 1)
+    commands.add("EXPIRE", bucket, THROUGHPUT_TTL)
+
+
+def success(job: ClaimedJob, worker_name: str, result_json: bytes, started: float, now: float) -> Commands:
+    commands = Commands()
+    job_key, ttl = keys.rq_job(job.id), job.result_ttl
+    commands.add("HSET", job_key, "status", "finished", "ended_at", iso(now))
+    if ttl == 0:
+        commands.add("DEL", job_key)
+    else:
+        results = keys.rq_results(job.id)
+        commands.add(
+            "XADD", results, "MAXLEN", 10, "*", "type", RESULT_SUCCESSFUL, "worker_name", worker_name,
+            "return_value", b64encode(result_json), "execution_id", job.execution,
+            "execution_started_at", started, "execution_ended_at", now,
+        )  # fmt: skip
+        commands.add("ZADD", keys.rq_registry("finished", job.origin), now + ttl if ttl > 0 else "+inf", job.id)
+        if ttl > 0:
+            commands.add("EXPIRE", job_key, ttl)
+            commands.add("EXPIRE", results, ttl)
+    worker_key = keys.rq_worker(worker_name)
+    commands.add("HINCRBY", worker_key, "successful_job_count", 1)
+    commands.add("HINCRBYFLOAT", worker_key, "total_working_time", round(now - started, 6))
+    _release(commands, job, worker_key)
+    _count(commands, job, now, "finished")
+    return commands
+
+
+def failure(
+    job: ClaimedJob, worker_name: str, error: Failure, started: float, now: float, type_name: str = ""
+) -> tuple[Commands, str]:
+    """Commands for a failed attempt and the job's new status: scheduled/queued (retry) or failed."""
+    commands = Commands()
+    job_key, ttl = keys.rq_job(job.id), job.failure_ttl
+    exc_string = error.text
+    results = keys.rq_results(job.id)
+    commands.add(
+        "XADD", results, "MAXLEN", 10, "*", "type", RESULT_FAILED, "worker_name", worker_name,
+        "exc_string", b64encode(zlib.compress(exc_string.encode())), "execution_id", job.execution,
+        "execution_started_at", started, "execution_ended_at", now,
+    )  # fmt: skip
+    commands.add("EXPIRE", results, ttl)
+    record = {
+        "attempt": job.attempt,
+        "exc_type": error.exc_type,
+        "message": error.message,
+        "traceback": error.traceback,
+        "at": now,
+        "worker": worker_name,
+        "permanent": error.permanent,
+    }
+    commands.add("RPUSH", keys.attempts(job.id), json.dumps(record))
+    commands.add("EXPIRE", keys.attempts(job.id), ttl)
+    if not error.permanent and job.retries_left > 0:
+        delay = job.retry_delay()
+        status = "scheduled" if delay > 0 else "queued"
+        commands.add(
+            "HSET", job_key, "status", status, "ended_at", iso(now),
+            "retries_left", job.retries_left - 1, "number_of_retries", job.attempt,
+        )  # fmt: skip
+        if delay > 0:
+            commands.add("ZADD", keys.rq_registry("scheduled", job.origin), now + delay, job.id)
+        else:
+            commands.add("RPUSH", keys.rq_queue(job.origin), job.id)
+            commands.add("LPUSH", keys.wakeup(job.queue), 1)
+        _count(commands, job, now, "retried")
+    else:
+        status = "failed"
+        commands.add(
+            "HSET", job_key, "status", "failed", "ended_at", iso(now), "exc_info", zlib.compress(exc_string.encode())
+        )  # fmt: skip
+        commands.add("ZADD", keys.rq_registry("failed", job.origin), now + ttl, job.id)
+        commands.add("EXPIRE", job_key, ttl)
+        summary = {
+            "id": job.id,
+            "type": type_name,
+            "queue": job.queue,
+            "exc_type": error.exc_type,
+            "message": error.message[:500],
+            "attempts": job.attempt,
+            "at": now,
+        }
+        commands.add("LPUSH", keys.failures(), json.dumps(summary))
+        commands.add("LTRIM", keys.failures(), 0, FAILURES_KEPT - 1)
+        _count(commands, job, now, "failed")
+    worker_key = keys.rq_worker(worker_name)
+    commands.add("HINCRBY", worker_key, "failed_job_count", 1)
+    commands.add("HINCRBYFLOAT", worker_key, "total_working_time", round(now - started, 6))
+    _release(commands, job, worker_key)
+    return commands, status
+
+
+def put_back(job: ClaimedJob, worker_name: str, retry_at: float | None = None) -> Commands:
+    """Return a claimed job unrun: to the front of its queue, or scheduled for `retry_at`."""
+    commands = Commands()
+    job_key = keys.rq_job(job.id)
+    if retry_at is None:
+        commands.add("HSET", job_key, "status", "queued")
+        commands.add("LPUSH", keys.rq_queue(job.origin), job.id)
+    else:
+        commands.add("HSET", job_key, "status", "scheduled")
+        commands.add("ZADD", keys.rq_registry("scheduled", job.origin), retry_at, job.id)
+    _release(commands, job, keys.rq_worker(worker_name))
+    return commands
+
+
+def worker_fields(name: str, queue: str, pid: int, now: float) -> dict[str, Any]:
+    """The worker hash as rq writes it (so `rq info` lists lensops workers)."""
+    import platform
+
+    import rq
+
+    return {
+        "birth": iso(now),
+        "last_heartbeat": iso(now),
+        "queues": ",".join(keys.physical_queues(queue)),
+        "pid": pid,
+        "hostname": socket.gethostname(),
+        "ip_address": "",
+        "version": rq.__version__,
+        "python_version": platform.python_version(),
+        "state": "idle",
+        "successful_job_count": 0,
+        "failed_job_count": 0,
+        "total_working_time": 0,
+        "lensops_queue": queue,
+    }

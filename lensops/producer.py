@@ -1,0 +1,298 @@
+"""The enqueue API for the host application.
+
+``lensops.enqueue(type, payload, ...)`` validates the payload against the job type's schema before
+anything is written, then writes an rq job (JSON, never pickle) in one Redis round trip. When Redis
+is unreachable the queue's ``fallback`` decides: run inline, spool to disk, or raise.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from lensops import keys
+from lensops.config import PRIORITIES, Settings, load_settings
+from lensops.connection import RedisUnavailable, connect, describe
+from lensops.durations import parse_duration
+from lensops.registry import JobContext, JobType, get_job_type
+from lensops.scripts import Scripts
+
+# What rq records as the job's function. Plain rq workers can run it (it dispatches through the
+# registry); lensops workers never import it: they dispatch the declared type themselves.
+DISPATCH = "lensops.runtime.run_job"
+_UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """What became of one enqueue: the job id and where the job went."""
+
+    id: str
+    status: str  # queued | scheduled | deferred | spooled | inline | duplicate
+    queue: str
+    result: Any = None
+
+
+def when_due(delay: Any = None, at: datetime | None = None) -> float | None:
+    """Epoch seconds at which a delayed job is due, or None to run as soon as possible.
+
+    `delay` is seconds, a timedelta or text such as "10m"; `at` a datetime (naive means local time).
+    Raises ValueError for a bad delay or when both are given.
+    """
+    if delay is not None and at is not None:
+        raise ValueError("give either delay or at, not both")
+    if at is not None:
+        return at.timestamp()
+    if delay is None:
+        return None
+    seconds = delay.total_seconds() if isinstance(delay, timedelta) else parse_duration(delay)
+    return time.time() + seconds if seconds > 0 else None
+
+
+def build_job(
+    job_type: JobType,
+    payload: dict[str, Any],
+    *,
+    settings: Settings,
+    connection: redis.Redis,
+    priority: str,
+    job_id: str | None,
+    queue: str,
+) -> Job:
+    """An rq Job (not yet saved) carrying the queue's timeout, TTLs and retry schedule."""
+    policy = settings.queue(queue)
+    job = Job.create(
+        DISPATCH,
+        args=[job_type.name, payload],
+        connection=connection,
+        serializer=JSONSerializer,
+        id=job_id,
+        timeout=int(policy.timeout),
+        result_ttl=int(policy.keep_finished),
+        failure_ttl=int(policy.keep_failed),
+        origin=keys.physical_queue(queue, priority),
+        description=job_type.name,
+        meta={"type": job_type.name, "priority": priority, "queue": queue},
+        status="queued",
+    )
+    if policy.retries:
+        job.retries_left = policy.retries
+        job.retry_intervals = policy.retry_delays()
+    job.enqueued_at = datetime.now(UTC)
+    return job
+
+
+class Producer:
+    """Enqueues jobs with one settings object and one connection (both loaded lazily)."""
+
+    def __init__(self, settings: Settings | None = None, connection: redis.Redis | None = None):
+        self._settings = settings
+        self._connection = connection
+        self._scripts: Scripts | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def connection(self) -> redis.Redis:
+        if self._connection is None:
+            with self._lock:
+                if self._connection is None:
+                    self._connection = connect(self.settings)
+        return self._connection
+
+    @property
+    def scripts(self) -> Scripts:
+        if self._scripts is None:
+            self._scripts = Scripts(self.connection)
+        return self._scripts
+
+    def enqueue(
+        self,
+        type_name: str,
+        payload: Any,
+        *,
+        delay: Any = None,
+        at: datetime | None = None,
+        priority: str | None = None,
+        job_id: str | None = None,
+        queue: str | None = None,
+        depends_on: str | list[str] | None = None,
+    ) -> Enqueued:
+        """Validate and enqueue one job.
+
+        Raises UnknownJobType, PayloadError (naming each bad field; nothing is written), ValueError
+        for a bad priority, delay or queue, and RedisUnavailable when Redis is down and the queue's
+        fallback is "error".
+        """
+        job_type = get_job_type(type_name)
+        model = job_type.validate(payload)
+        priority = priority or getattr(model, "priority", None) or job_type.default_priority
+        if priority not in PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r} (priorities: {', '.join(PRIORITIES)})")
+        queue = queue or job_type.queue
+        policy = self.settings.queue(queue)
+        due = when_due(delay, at)
+        data = model.model_dump(mode="json")
+        job_id = job_id or uuid.uuid4().hex
+        try:
+            if depends_on:
+                return self._enqueue_with_dependencies(job_type, data, priority, job_id, queue, due, depends_on)
+            return self._write(job_type, data, priority, job_id, queue, due)
+        except _UNREACHABLE as exc:
+            self._forget_connection()
+            return self._fall_back(policy.fallback, job_type, data, priority, job_id, queue, due, exc)
+
+    def _write(
+        self, job_type: JobType, data: dict[str, Any], priority: str, job_id: str, queue: str, due: float | None
+    ) -> Enqueued:
+        job = build_job(
+            job_type,
+            data,
+            settings=self.settings,
+            connection=self.connection,
+            priority=priority,
+            job_id=job_id,
+            queue=queue,
+        )
+        physical = job.origin
+        fields: list[Any] = []
+        if due is not None:
+            job._status = "scheduled"  # type: ignore[assignment]
+        for field, value in job.to_dict().items():
+            fields.extend((field, value))
+        if due is not None:
+            target, mode = keys.rq_registry("scheduled", physical), "schedule"
+        else:
+            target, mode = keys.rq_queue(physical), "queue"
+        created = self.scripts.enqueue(
+            keys=[keys.rq_job(job_id), target, keys.wakeup(queue)],
+            args=[mode, due or 0, job_id, keys.rq_queue(physical), *fields],
+        )
+        status = "duplicate" if not created else ("scheduled" if due is not None else "queued")
+        return Enqueued(job_id, status, queue)
+
+    def _enqueue_with_dependencies(
+        self,
+        job_type: JobType,
+        data: dict[str, Any],
+        priority: str,
+        job_id: str,
+        queue: str,
+        due: float | None,
+        depends_on: str | list[str],
+    ) -> Enqueued:
+        # Rare path: rq's own dependency handling (deferred registry, dependents sets).
+        from rq import Queue
+
+        if due is not None:
+            raise ValueError("a job with dependencies cannot also be delayed")
+        job = build_job(
+            job_type,
+            data,
+            settings=self.settings,
+            connection=self.connection,
+            priority=priority,
+            job_id=job_id,
+            queue=queue,
+        )
+        job._dependency_ids = [depends_on] if isinstance(depends_on, str) else list(depends_on)
+        rq_queue = Queue(job.origin, connection=self.connection, serializer=JSONSerializer)
+        job = rq_queue.enqueue_job(job)
+        if job.get_status(refresh=False) == "queued":
+            self.connection.lpush(keys.wakeup(queue), 1)
+        return Enqueued(job_id, str(job.get_status(refresh=False)), queue)
+
+    def _fall_back(
+        self,
+        fallback: str,
+        job_type: JobType,
+        data: dict[str, Any],
+        priority: str,
+        job_id: str,
+        queue: str,
+        due: float | None,
+        exc: BaseException,
+    ) -> Enqueued:
+        where = describe(self._connection) if self._connection is not None else self.settings.redis.url
+        if fallback == "spool":
+            from lensops.spool import Spool, SpooledJob
+
+            Spool(self.settings.spool_path).append(
+                SpooledJob(job_id, job_type.name, data, priority, queue, due, time.time())
+            )
+            return Enqueued(job_id, "spooled", queue)
+        if fallback == "inline":
+            context = JobContext(job_id, job_type.name, queue, 1, None, self.settings)
+            result = job_type.handler(job_type.validate(data), context)
+            return Enqueued(job_id, "inline", queue, result)
+        raise RedisUnavailable(f"Redis unreachable at {where}: {exc}") from None
+
+    def _forget_connection(self) -> None:
+        # A later call reconnects (and restarts the embedded server if it is the one that died).
+        if self._settings is not None and self._settings.redis.url == "embedded":
+            self._connection = None
+            self._scripts = None
+
+
+_default = Producer()
+
+
+def configure(settings: Settings | None = None, connection: redis.Redis | None = None) -> Producer:
+    """Point the module-level API at other settings or another connection (tests, host apps)."""
+    global _default
+    _default = Producer(settings, connection)
+    return _default
+
+
+def default_producer() -> Producer:
+    return _default
+
+
+def enqueue(
+    type_name: str,
+    payload: Any,
+    *,
+    delay: Any = None,
+    at: datetime | None = None,
+    priority: str | None = None,
+    job_id: str | None = None,
+    queue: str | None = None,
+    depends_on: str | list[str] | None = None,
+) -> str:
+    """Validate `payload` for job type `type_name` and enqueue it; returns the job id.
+
+    See Producer.enqueue for what it raises.
+    """
+    return _default.enqueue(
+        type_name,
+        payload,
+        delay=delay,
+        at=at,
+        priority=priority,
+        job_id=job_id,
+        queue=queue,
+        depends_on=depends_on,
+    ).id
+
+
+def enqueue_in(delay: Any, type_name: str, payload: Any, **options: Any) -> str:
+    """Enqueue to run after `delay` (seconds, timedelta or "10m")."""
+    return enqueue(type_name, payload, delay=delay, **options)
+
+
+def enqueue_at(at: datetime, type_name: str, payload: Any, **options: Any) -> str:
+    """Enqueue to run at `at`."""
+    return enqueue(type_name, payload, at=at, **options)

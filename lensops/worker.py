@@ -1,0 +1,281 @@
+"""One worker process serving one lensops queue, one job at a time.
+
+Per job it makes one Redis round trip: the SETTLE script records the previous job's outcome and
+claims the next job (highest priority first) atomically. rq's SimpleWorker needs ~18. A thread
+keeps the heartbeat going while a job runs so a dead worker is told apart from a slow job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import traceback
+import uuid
+from typing import Any
+
+import redis
+from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
+
+from lensops import keys
+from lensops.config import Settings
+from lensops.limiter import SharedLimiter
+from lensops.maintenance import Maintenance
+from lensops.outcomes import ClaimedJob, Failure, RefusedJob, failure, iso, put_back, success, worker_fields
+from lensops.registry import JobContext, JobType, PayloadError, PermanentError, UnknownJobType, get_job_type
+from lensops.scripts import Commands, Scripts
+
+log = logging.getLogger("lensops.worker")
+
+
+def _json_default(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+class QueueWorker:
+    def __init__(
+        self,
+        settings: Settings,
+        connection: redis.Redis,
+        queue: str,
+        *,
+        name: str | None = None,
+        burst: bool = False,
+    ):
+        self.settings = settings
+        self.connection = connection
+        self.queue = queue
+        self.policy = settings.queue(queue)
+        self.name = name or f"lensops-{queue}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.key = keys.rq_worker(self.name)
+        self.burst = burst
+        self.scripts = Scripts(connection)
+        self.maintenance = Maintenance(settings, connection, queue, self.scripts)
+        self.stop_requested = False
+        self.processed = 0
+        self._current: ClaimedJob | None = None
+        self._heartbeat_stop = threading.Event()
+        self._limiters: dict[str, SharedLimiter] = {}
+        self._hold_until = 0.0  # monotonic time before which this worker claims nothing (rate limit)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def request_stop(self, *_: Any) -> None:
+        """Finish the running job, take no other, then exit."""
+        self.stop_requested = True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+
+    def register(self) -> None:
+        with self.connection.pipeline() as pipe:
+            pipe.delete(self.key)
+            pipe.hset(self.key, mapping=worker_fields(self.name, self.queue, os.getpid(), time.time()))
+            pipe.expire(self.key, int(self.settings.worker.dead_after) + 60)
+            pipe.sadd(keys.RQ_WORKERS, self.key)
+            for physical in keys.physical_queues(self.queue):
+                pipe.sadd(keys.rq_workers_of(physical), self.key)
+            pipe.execute()
+
+    def unregister(self) -> None:
+        with self.connection.pipeline() as pipe:
+            pipe.srem(keys.RQ_WORKERS, self.key)
+            for physical in keys.physical_queues(self.queue):
+                pipe.srem(keys.rq_workers_of(physical), self.key)
+            pipe.hset(self.key, mapping={"death": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            pipe.expire(self.key, 60)
+            pipe.execute()
+
+    def run(self) -> int:
+        """Work until asked to stop (or, in burst mode, until the queue is drained). Returns jobs run."""
+        self.register()
+        beat = threading.Thread(target=self._heartbeat_loop, name="lensops-heartbeat", daemon=True)
+        beat.start()
+        try:
+            self._loop()
+        finally:
+            self._heartbeat_stop.set()
+            beat.join(timeout=5)
+            self._quietly(self.unregister)
+        return self.processed
+
+    def _loop(self) -> None:
+        pending: tuple[ClaimedJob, Commands] | None = None
+        while True:
+            self.maintenance.run_due(time.time())
+            if pending is None:
+                self._sleep(self._hold_until - time.monotonic())
+            claim_next = not self.stop_requested and self._hold_until <= time.monotonic()
+            claimed = self._settle(pending, claim_next)
+            pending = None
+            if claimed is None:
+                if self._hold_until > time.monotonic():
+                    continue  # rate-limited: the job went back; sleep before the next claim
+                if self.stop_requested or (self.burst and self.maintenance.drained()):
+                    return
+                self._wait_for_work()
+                continue
+            pending = self._execute(claimed)
+
+    # -- Redis round trips -----------------------------------------------------------------------
+    def _claim_spec(self) -> str:
+        now = time.time()
+        return json.dumps(
+            {
+                "paused": keys.paused(self.queue),
+                "worker": self.key,
+                "queues": [keys.rq_queue(q) for q in keys.physical_queues(self.queue)],
+                "worker_name": self.name,
+                "now": repr(now),
+                "now_iso": iso(now),
+                "deadline": repr(now + self.settings.worker.dead_after),
+                "execution": uuid.uuid4().hex,
+                "ttl": int(self.settings.worker.dead_after) + 60,
+            }
+        )
+
+    def _settle(self, pending: tuple[ClaimedJob, Commands] | None, claim_next: bool) -> ClaimedJob | None:
+        """Apply the previous outcome (if any) and claim the next job; retried while Redis is away."""
+        if pending is None and not claim_next:
+            return None
+        wait = 0.2
+        while True:
+            spec = self._claim_spec() if claim_next else ""
+            args: list[Any]
+            if pending is not None:
+                job, commands = pending
+                wip = keys.rq_registry("started", job.origin)
+                args = [job.member, json.dumps(commands.ops), spec, *commands.argv]
+            else:
+                wip, args = keys.rq_registry("started", self.queue), ["", "", spec]
+            try:
+                owned, claimed = self.scripts.settle(keys=[wip], args=args)
+                break
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.warning("worker %s: Redis unreachable (%s); retrying in %.1fs", self.name, exc, wait)
+                time.sleep(wait)
+                wait = min(wait * 2, 5.0)
+        if pending is not None:
+            self._current = None
+            if not owned:
+                log.warning("job %s: result dropped: its execution was already declared dead", pending[0].id)
+            elif pending[0].has_dependents:
+                self._enqueue_dependents(pending[0])
+        if not claimed:
+            return None
+        job_id, origin, flat, deps = claimed
+        fields = {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
+        execution = json.loads(spec)["execution"]
+        job = ClaimedJob(job_id.decode(), execution, origin.decode(), fields, bool(deps))
+        self._current = job
+        return job
+
+    def _wait_for_work(self) -> None:
+        # Enqueues push a token here; the timeout doubles as the polling fallback for jobs that
+        # arrive without one (plain rq producers, promoted retries of another host).
+        try:
+            self.connection.blpop([keys.wakeup(self.queue)], timeout=self.settings.worker.poll)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("worker %s: Redis unreachable while idle: %s", self.name, exc)
+            time.sleep(min(self.settings.worker.poll, 1.0))
+
+    def _enqueue_dependents(self, job: ClaimedJob) -> None:
+        from rq import Queue
+        from rq.job import Job
+        from rq.serializers import JSONSerializer
+
+        parent = Job.fetch(job.id, connection=self.connection, serializer=JSONSerializer)
+        Queue(job.origin, connection=self.connection, serializer=JSONSerializer).enqueue_dependents(parent)
+        self.connection.lpush(keys.wakeup(self.queue), 1)
+
+    # -- running one job ---------------------------------------------------------------------------
+    def _limiter_for(self, job_type: JobType) -> SharedLimiter | None:
+        name = job_type.limiter or (f"queue:{self.queue}" if self.policy.rate else None)
+        if name is None:
+            return None
+        if name not in self._limiters:
+            rate = self.policy.rate if name.startswith("queue:") else self.settings.limiters.get(name)
+            if rate is None:
+                return None
+            self._limiters[name] = SharedLimiter(self.connection, name, rate)
+        return self._limiters[name]
+
+    def _execute(self, job: ClaimedJob) -> tuple[ClaimedJob, Commands]:
+        started = time.time()
+        type_name = ""
+        try:
+            type_name, payload = job.call()
+            job_type = get_job_type(type_name)
+            limiter = self._limiter_for(job_type)
+            if limiter is not None:
+                slot = limiter.acquire()
+                if not slot.granted:
+                    return job, self._not_now(job, job_type, slot.retry_in)
+            model = job_type.validate(payload)
+            context = JobContext(job.id, type_name, job.queue, job.attempt, self.connection, self.settings)
+            with UnixSignalDeathPenalty(job.timeout, JobTimeoutException, job_id=job.id):
+                result = job_type.handler(model, context)
+            encoded = json.dumps(result, default=_json_default).encode()
+        except (RefusedJob, UnknownJobType, PayloadError, PermanentError) as exc:
+            return job, self._failed(job, type_name, exc, started, permanent=True)
+        except JobTimeoutException as exc:
+            return job, self._failed(job, type_name, exc, started, permanent=False)
+        except Exception as exc:
+            return job, self._failed(job, type_name, exc, started, permanent=False)
+        self.processed += 1
+        return job, success(job, self.name, encoded, started, time.time())
+
+    def _not_now(self, job: ClaimedJob, job_type: JobType, retry_in: float) -> Commands:
+        if job_type.limiter:
+            # Its own limiter (the external LLM): defer this job, keep serving the others.
+            return put_back(job, self.name, retry_at=time.time() + retry_in)
+        # The queue's limiter: every job waits, so keep the order and pause this worker.
+        self._hold_until = time.monotonic() + retry_in
+        return put_back(job, self.name)
+
+    def _failed(self, job: ClaimedJob, type_name: str, exc: BaseException, started: float, permanent: bool) -> Commands:
+        self.processed += 1
+        text = "".join(traceback.format_exception(exc)) if not isinstance(exc, RefusedJob) else ""
+        error = Failure(type(exc).__name__, str(exc), text, permanent)
+        commands, status = failure(job, self.name, error, started, time.time(), type_name)
+        log.info("job %s (%s) failed: %s: %s -> %s", job.id, type_name, error.exc_type, error.message, status)
+        return commands
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stop_requested and time.monotonic() < deadline:
+            time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
+    # -- heartbeat -----------------------------------------------------------------------------------
+    def _heartbeat_loop(self) -> None:
+        interval = self.settings.worker.heartbeat
+        while not self._heartbeat_stop.wait(interval):
+            self._quietly(self.heartbeat)
+
+    def heartbeat(self) -> None:
+        """Keep this worker, and the job it runs, visibly alive for another `dead_after` seconds."""
+        now = time.time()
+        dead_after = self.settings.worker.dead_after
+        job = self._current
+        with self.connection.pipeline(transaction=False) as pipe:
+            pipe.hset(self.key, "last_heartbeat", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)))
+            pipe.expire(self.key, int(dead_after) + 60)
+            if job is not None:
+                pipe.zadd(keys.rq_registry("started", job.origin), {job.member: now + dead_after}, xx=True)
+                pipe.expire(keys.rq_execution(job.id, job.execution), int(dead_after) + 60)
+            pipe.execute()
+
+    def _quietly(self, action: Any) -> None:
+        try:
+            action()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("worker %s: %s failed: Redis unreachable: %s", self.name, action.__name__, exc)
