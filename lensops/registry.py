@@ -75,8 +75,7 @@ class JobType:
             return self.payload.model_validate(payload)
         except ValidationError as exc:
             problems = [
-                (".".join(str(part) for part in error["loc"]) or "payload", error["msg"])
-                for error in exc.errors()
+                (".".join(str(part) for part in error["loc"]) or "payload", error["msg"]) for error in exc.errors()
             ]
             raise PayloadError(self.name, problems) from None
 
@@ -87,8 +86,7 @@ class JobType:
         out = []
         for name, spec in schema.get("properties", {}).items():
             kind = spec.get("type") or " | ".join(
-                str(option.get("type", option.get("$ref", "?")).split("/")[-1])
-                for option in spec.get("anyOf", [])
+                str(option.get("type", option.get("$ref", "?")).split("/")[-1]) for option in spec.get("anyOf", [])
             )
             if not kind and "$ref" in spec:
                 kind = spec["$ref"].split("/")[-1]
