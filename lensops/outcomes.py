@@ -137,7 +137,8 @@ def _count(commands: Commands, job: ClaimedJob, now: float, what: str) -> None:
 def success(job: ClaimedJob, worker_name: str, result_json: bytes, started: float, now: float) -> Commands:
     commands = Commands()
     job_key, ttl = keys.rq_job(job.id), job.result_ttl
-    commands.add("HSET", job_key, "status", "finished", "ended_at", iso(now))
+    # started_at is re-stamped: the handler started after the rate limiter granted its slot.
+    commands.add("HSET", job_key, "status", "finished", "started_at", iso(started), "ended_at", iso(now))
     if ttl == 0:
         commands.add("DEL", job_key)
     else:

@@ -211,9 +211,11 @@ class Producer:
         job._dependency_ids = [depends_on] if isinstance(depends_on, str) else list(depends_on)
         rq_queue = Queue(job.origin, connection=self.connection, serializer=JSONSerializer)
         job = rq_queue.enqueue_job(job)
-        if job.get_status(refresh=False) == "queued":
+        status = job.get_status(refresh=False)
+        status_text = getattr(status, "value", str(status))
+        if status_text == "queued":
             self.connection.lpush(keys.wakeup(queue), 1)
-        return Enqueued(job_id, str(job.get_status(refresh=False)), queue)
+        return Enqueued(job_id, status_text, queue)
 
     def _fall_back(
         self,

@@ -36,3 +36,40 @@ def connection(redis_url: str) -> Iterator[redis.Redis]:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def make_settings(redis_url: str, tmp_path: Path):
+    """Settings on the private Redis with fast heartbeats and short backoffs, plus any overrides."""
+    from lensops.config import _build
+
+    def build(queues: dict | None = None, worker: dict | None = None, **sections: dict):
+        raw = {
+            "redis": {"data_dir": str(tmp_path / "data")},
+            "worker": {"heartbeat": 0.5, "dead_after": 2, "poll": 0.2, **(worker or {})},
+            "spool": {"path": str(tmp_path / "spool.jsonl")},
+            "queues": queues or {"scheduled": {"backoff": ["0.1s"]}},
+            **sections,
+        }
+        return _build(raw, None, {"LENSOPS_REDIS_URL": redis_url})
+
+    return build
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings()
+
+
+@pytest.fixture
+def producer(settings, connection):
+    from lensops.producer import Producer
+
+    return Producer(settings, connection)
+
+
+def run_burst(settings, connection, queue: str = "scheduled") -> int:
+    """Run one in-process worker on `queue` until it is drained; returns the jobs it ran."""
+    from lensops.worker import QueueWorker
+
+    return QueueWorker(settings, connection, queue, burst=True).run()

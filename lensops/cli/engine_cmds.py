@@ -157,3 +157,23 @@ def worker(
         stream=sys.stderr,
     )
     raise typer.Exit(WorkerPool(settings, chosen, burst=burst).run())
+
+
+@app.command()
+def pause(ctx: typer.Context, queue: Annotated[str, typer.Argument(help="Queue to pause.")]) -> None:
+    """Stop workers taking QUEUE's jobs; running jobs finish and nothing is dropped."""
+    from lensops.control import pause as pause_queue
+
+    check_queue(state(ctx).settings(), queue)
+    changed = pause_queue(state(ctx).connection(), queue)
+    print(f"{queue}: paused" if changed else f"{queue}: already paused")
+
+
+@app.command()
+def resume(ctx: typer.Context, queue: Annotated[str, typer.Argument(help="Queue to resume.")]) -> None:
+    """Let workers take QUEUE's jobs again."""
+    from lensops.control import resume as resume_queue
+
+    check_queue(state(ctx).settings(), queue)
+    changed = resume_queue(state(ctx).connection(), queue)
+    print(f"{queue}: resumed" if changed else f"{queue}: was not paused")

@@ -1,0 +1,68 @@
+"""Running `lensops worker` pools as real processes in tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def write_config(path: Path, redis_url: str, queues: str = "", worker: str = "") -> Path:
+    path.write_text(
+        f"""
+[redis]
+url = "{redis_url}"
+data_dir = "{path.parent / "data"}"
+
+[worker]
+heartbeat = 0.5
+dead_after = 2
+poll = 0.2
+{worker}
+
+[spool]
+path = "{path.parent / "spool.jsonl"}"
+
+{queues}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def start_pool(config: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "LENSOPS_CONFIG": str(config)}
+    env.pop("LENSOPS_REDIS_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lensops", "worker", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def stop(process: subprocess.Popen[str], timeout: float = 20.0) -> tuple[int, str]:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        _, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        _, err = process.communicate()
+    return process.returncode, err
