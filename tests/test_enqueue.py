@@ -52,7 +52,7 @@ def test_bad_payload_names_field_and_writes_nothing(producer, connection):
 
 
 def test_unknown_type_and_bad_options(producer, connection):
-    with pytest.raises(UnknownJobType, match="system.echo"):
+    with pytest.raises(UnknownJobType, match=r"system\.echo"):
         producer.enqueue("system.ech0", {})
     with pytest.raises(ValueError, match="priorities: urgent, high, medium, low"):
         producer.enqueue("system.noop", {}, priority="asap")

@@ -23,7 +23,7 @@ def fetch(connection, job_id):
 def worker_running(connection, job_id):
     """(worker name, pid) of the process running `job_id`, once it is running."""
     for key in connection.smembers(keys.RQ_WORKERS):
-        name, pid, current = connection.hmget(key, "queues", "pid", "current_job")
+        _name, pid, current = connection.hmget(key, "queues", "pid", "current_job")
         if current and current.decode() == job_id:
             return key.decode(), int(pid)
     return None
