@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
@@ -83,7 +84,7 @@ def check_health(connection: redis.Redis) -> Health:
         started = time.perf_counter()
         connection.ping()
         latency = (time.perf_counter() - started) * 1000
-        info = connection.info("server") | connection.info("memory")
+        info = {**cast(dict[str, Any], connection.info("server")), **cast(dict[str, Any], connection.info("memory"))}
     except (redis.RedisError, OSError) as exc:
         return Health(url, False, error=_short_error(exc))
     return Health(url, True, round(latency, 3), str(info.get("redis_version")), str(info.get("used_memory_human")))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import redis
 
@@ -23,5 +24,5 @@ def resume(connection: redis.Redis, queue: str) -> bool:
 
 
 def paused_since(connection: redis.Redis, queue: str) -> float | None:
-    raw = connection.get(keys.paused(queue))
+    raw = cast(bytes | None, connection.get(keys.paused(queue)))
     return float(raw) if raw else None

@@ -16,8 +16,11 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 # A unix socket path must fit in sun_path (108 bytes on Linux).
 _MAX_SOCKET_PATH = 100
@@ -74,7 +77,8 @@ class EmbeddedRedis:
     def _ping(self) -> redis.Redis | None:
         if not self.socket.exists():
             return None
-        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2)
+        # No retries: a missing server should be reported at once, and SHUTDOWN must not be re-sent.
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2, retry=Retry(NoBackoff(), 0))
         try:
             client.ping()
             return client
@@ -136,7 +140,7 @@ class EmbeddedRedis:
         if client is None:
             return EmbeddedStatus(False, self.socket, self.data_dir, None)
         try:
-            info = client.info("server") | client.info("memory")
+            info = {**cast(dict[str, Any], client.info("server")), **cast(dict[str, Any], client.info("memory"))}
             return EmbeddedStatus(
                 True,
                 self.socket,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from typing import cast
 
 import redis
 
@@ -59,9 +60,9 @@ class Maintenance:
         recovered = 0
         for physical in self.physical:
             wip = keys.rq_registry("started", physical)
-            for member in self.connection.zrangebyscore(wip, "-inf", now):
+            for member in cast(list[bytes], self.connection.zrangebyscore(wip, "-inf", now)):
                 job_id, _, execution = member.decode().rpartition(":")
-                worker = self.connection.hget(keys.rq_execution(job_id, execution), "worker_name")
+                worker = cast(bytes | None, self.connection.hget(keys.rq_execution(job_id, execution), "worker_name"))
                 who = worker.decode() if worker else "unknown"
                 reason = f"worker {who} stopped heartbeating (dead for over {self.settings.worker.dead_after:g}s)"
                 recovered += recover(self.connection, self.scripts, job_id, execution, physical, reason)
@@ -94,7 +95,7 @@ def recover(connection: redis.Redis, scripts: Scripts, job_id: str, execution: s
     """
     wip = keys.rq_registry("started", physical)
     member = f"{job_id}:{execution}"
-    raw = connection.hgetall(keys.rq_job(job_id))
+    raw = cast(dict[bytes, bytes], connection.hgetall(keys.rq_job(job_id)))
     if not raw:
         connection.zrem(wip, member)
         return 0

@@ -15,7 +15,7 @@ import signal
 import time
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -114,10 +114,13 @@ class WorkerPool:
 
         how = f"killed by {signal.Signals(-exitcode).name}" if exitcode and exitcode < 0 else f"exit {exitcode}"
         try:
-            held = self.connection.hmget(keys.rq_worker(child.name), "current_job", "current_execution")
+            held = cast(
+                list[bytes | None],
+                self.connection.hmget(keys.rq_worker(child.name), ["current_job", "current_execution"]),
+            )
             job_id, execution = (value.decode() if value else None for value in held)
             if job_id and execution:
-                origin = self.connection.hget(keys.rq_job(job_id), "origin")
+                origin = cast(bytes | None, self.connection.hget(keys.rq_job(job_id), "origin"))
                 if origin:
                     reason = f"worker process {child.process.pid} died ({how})"
                     recover(self.connection, Scripts(self.connection), job_id, execution, origin.decode(), reason)

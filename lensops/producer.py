@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from lensops import keys
@@ -81,11 +81,11 @@ def build_job(
         origin=keys.physical_queue(queue, priority),
         description=job_type.name,
         meta={"type": job_type.name, "priority": priority, "queue": queue},
-        status="queued",
+        status=JobStatus.QUEUED,
     )
     if policy.retries:
         job.retries_left = policy.retries
-        job.retry_intervals = policy.retry_delays()
+        job.retry_intervals = policy.retry_delays()  # type: ignore[assignment]  # rq accepts floats
     job.enqueued_at = datetime.now(UTC)
     return job
 

@@ -125,7 +125,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 class LensopsTyper(typer.Typer):
     """typer.Typer whose commands report user errors as one line on stderr with exit 1 or 2."""
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # type: ignore[override]
         register = super().command(*args, **kwargs)
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
