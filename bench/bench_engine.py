@@ -112,7 +112,10 @@ def run(url: str, options: argparse.Namespace) -> None:
             producer.enqueue("system.noop", {"n": n})
 
     simple_rate, simple_trips = time_worker(
-        "rq SimpleWorker", jobs, fill_rq, lambda: SimpleWorker([rq_queue], connection=connection).work(burst=True, logging_level="WARNING")
+        "rq SimpleWorker",
+        jobs,
+        fill_rq,
+        lambda: SimpleWorker([rq_queue], connection=connection).work(burst=True, logging_level="WARNING"),
     )
     forking_rate, _ = time_worker(
         "rq Worker (fork per job)",

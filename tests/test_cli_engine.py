@@ -49,7 +49,10 @@ def test_enqueue_json_file_delay_priority_and_id(cli, connection, tmp_path):
     ("args", "message"),
     [
         (["system.echo", "-p", "{nope"], "payload from --payload is not valid JSON"),
-        (["system.echo", "-p", '{"message": 1}'], "invalid payload for system.echo: message: Input should be a valid string"),
+        (
+            ["system.echo", "-p", '{"message": 1}'],
+            "invalid payload for system.echo: message: Input should be a valid string",
+        ),
         (["system.echo", "-p", "@/no/such/file.json"], "cannot read payload file /no/such/file.json"),
         (["system.ech", "-p", "{}"], "unknown job type 'system.ech'"),
         (["system.noop", "--in", "soon"], "--in: unparseable duration 'soon'"),
@@ -72,7 +75,7 @@ def test_types_lists_every_type_and_examples_validate(cli, connection):
     listed = json.loads(cli("types", "--json").stdout)
     assert {t["name"] for t in listed} == set(load_job_types())
     echo = next(t for t in listed if t["name"] == "system.echo")
-    assert {"name": "message", "type": "string", "required": True} .items() <= echo["fields"][0].items()
+    assert {"name": "message", "type": "string", "required": True}.items() <= echo["fields"][0].items()
     for job_type in listed:
         example = cli("types", job_type["name"], "--example")
         assert example.exit_code == 0
@@ -118,7 +121,9 @@ def test_bad_config_exits_2_naming_file_and_key(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[queues.email]\nrate = "fast"\n')
     env = {**os.environ, "LENSOPS_CONFIG": str(config)}
-    result = subprocess.run([sys.executable, "-m", "lensops", "pause", "email"], env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "lensops", "pause", "email"], env=env, capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert f"{config}: queues.email.rate: unparseable rate 'fast'" in result.stderr
 

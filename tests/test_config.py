@@ -52,13 +52,13 @@ def test_file_values_and_environment_overrides(tmp_path):
     ("text", "message"),
     [
         ("[queues.email]\nconcurency = 5\n", "queues.email.concurency: unknown key"),
-        ("[queues.email]\nconcurrency = \"five\"\n", "queues.email.concurrency: Input should be a valid integer"),
-        ("[queues.email]\nrate = \"lots\"\n", "queues.email.rate: unparseable rate 'lots'"),
-        ("[queues.email]\nrate = \"10/fortnight\"\n", "unknown period 'fortnight'"),
-        ("[queues.email]\ntimeout = \"soon\"\n", "queues.email.timeout: unparseable duration 'soon'"),
-        ("[queues.email]\nfallback = \"retry\"\n", "queues.email.fallback: Input should be 'inline', 'spool' or 'error'"),
+        ('[queues.email]\nconcurrency = "five"\n', "queues.email.concurrency: Input should be a valid integer"),
+        ('[queues.email]\nrate = "lots"\n', "queues.email.rate: unparseable rate 'lots'"),
+        ('[queues.email]\nrate = "10/fortnight"\n', "unknown period 'fortnight'"),
+        ('[queues.email]\ntimeout = "soon"\n', "queues.email.timeout: unparseable duration 'soon'"),
+        ('[queues.email]\nfallback = "retry"\n', "queues.email.fallback: Input should be 'inline', 'spool' or 'error'"),
         ("[queues.mail]\nconcurrency = 1\n", "queues.mail: unknown queue (queues: email, pdf"),
-        ("[redis]\nurl = \"http://x\"\n", "redis.url: unsupported Redis URL"),
+        ('[redis]\nurl = "http://x"\n', "redis.url: unsupported Redis URL"),
         ("[colour]\nx = 1\n", "colour: unknown section or key"),
         ("[queues.email\n", "not valid TOML"),
     ],
@@ -81,7 +81,9 @@ def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize(("text", "rate"), [("100/minute", Rate(100, 60)), ("10/second", Rate(10, 1)), ("5/30s", Rate(5, 30))])
+@pytest.mark.parametrize(
+    ("text", "rate"), [("100/minute", Rate(100, 60)), ("10/second", Rate(10, 1)), ("5/30s", Rate(5, 30))]
+)
 def test_rates(text, rate):
     assert parse_rate(text) == rate
     assert parse_rate(str(rate)) == rate

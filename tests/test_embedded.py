@@ -69,11 +69,17 @@ def test_connect_with_embedded_default_and_cli_status_stop(tmp_path):
     env = {**os.environ, "LENSOPS_DATA_DIR": str(tmp_path / "data"), "LENSOPS_CONFIG": str(tmp_path / "none.toml")}
     (tmp_path / "none.toml").write_text("")
     env.pop("LENSOPS_REDIS_URL", None)
-    status = subprocess.run([sys.executable, "-m", "lensops", "redis", "status"], env=env, capture_output=True, text=True)
+    status = subprocess.run(
+        [sys.executable, "-m", "lensops", "redis", "status"], env=env, capture_output=True, text=True
+    )
     assert status.returncode == 0, status.stderr
     assert "embedded redis: running" in status.stdout and "reachable" in status.stdout
-    stopped = subprocess.run([sys.executable, "-m", "lensops", "redis", "stop"], env=env, capture_output=True, text=True)
+    stopped = subprocess.run(
+        [sys.executable, "-m", "lensops", "redis", "stop"], env=env, capture_output=True, text=True
+    )
     assert stopped.stdout.strip() == "embedded redis stopped"
-    status = subprocess.run([sys.executable, "-m", "lensops", "redis", "status"], env=env, capture_output=True, text=True)
+    status = subprocess.run(
+        [sys.executable, "-m", "lensops", "redis", "status"], env=env, capture_output=True, text=True
+    )
     assert status.returncode == 1
     assert "not running" in status.stdout

@@ -127,6 +127,6 @@ def test_a_worker_replays_the_spool(stoppable, tmp_path):
 def test_corrupt_spool_line_is_reported_and_kept(tmp_path):
     path = tmp_path / "spool.jsonl"
     path.write_text('{"id": "a"\n')
-    with pytest.raises(SpoolError, match="spool.jsonl:1"):
+    with pytest.raises(SpoolError, match=r"spool\.jsonl:1"):
         Spool(path).pending()
     assert path.read_text() == '{"id": "a"\n'
