@@ -100,3 +100,28 @@ def delivered(job_id: str) -> str:
 
 
 LIMITER_PREFIX = "lensops:limits"
+
+
+def stop_request(job_id: str) -> str:
+    """Set by `lensops cancel` for a running job; its worker stops the job at the next heartbeat."""
+    return f"lensops:stop:{job_id}"
+
+
+def notification_items(user_id: str) -> str:
+    """Hash: notification id -> the notification as JSON."""
+    return f"lensops:notify:{{{user_id}}}:items"
+
+
+def notification_timeline(user_id: str) -> str:
+    """Sorted set of every stored notification id, scored by creation time (ms): newest last."""
+    return f"lensops:notify:{{{user_id}}}:all"
+
+
+def notification_unread(user_id: str) -> str:
+    """Sorted set of the unread notification ids, scored like the timeline."""
+    return f"lensops:notify:{{{user_id}}}:unread"
+
+
+def notification_channel(user_id: str) -> str:
+    """Pub/sub channel on which each new notification of the user is published as JSON."""
+    return f"lensops:notify:{{{user_id}}}:live"

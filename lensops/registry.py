@@ -18,7 +18,13 @@ from lensops.config import QUEUE_NAMES
 
 # Modules that declare the built-in job types. Handlers import their heavy libraries lazily so
 # that importing these stays cheap for the CLI.
-JOB_MODULES: tuple[str, ...] = ("lensops.jobs.system",)
+JOB_MODULES: tuple[str, ...] = (
+    "lensops.jobs.system",
+    "lensops.jobs.email",
+    "lensops.jobs.notification",
+    "lensops.jobs.pdf",
+    "lensops.jobs.oma",
+)
 
 
 class PermanentError(Exception):

@@ -1,0 +1,125 @@
+"""`lensops notifications`: read and acknowledge a user's in-app notifications.
+
+A thin shell over :mod:`lensops.notify.store`. ``--json`` prints exactly one JSON document on
+stdout; errors are one line on stderr. Exit codes: 0 ok, 1 failure (Redis unreachable, unknown
+ids, bad configuration), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC
+from typing import Annotated, Any
+
+import typer
+
+from lensops.cli.common import EXIT_USAGE, JsonOpt, LensopsTyper, state
+from lensops.notify.store import InvalidUserId, NotificationStore
+
+app = LensopsTyper(
+    no_args_is_help=True,
+    help="In-app notifications of the host app's users: list them, mark them read, count the unread.",
+)
+
+UserArg = Annotated[str, typer.Argument(help="The user's id in the host app", show_default=False)]
+
+
+def _store(ctx: typer.Context) -> NotificationStore:
+    from lensops.notify.settings import load_notification_settings
+
+    settings = state(ctx).settings()
+    return NotificationStore(state(ctx).connection(), load_notification_settings(settings))
+
+
+@contextmanager
+def _failures() -> Iterator[None]:
+    """A malformed user id is a usage error (the other errors are the CLI's common ones)."""
+    try:
+        yield
+    except InvalidUserId as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _print_json(document: Any) -> None:
+    typer.echo(json.dumps(document, ensure_ascii=False))
+
+
+@app.command("list")
+def list_notifications(
+    ctx: typer.Context,
+    user: UserArg,
+    unread: Annotated[bool, typer.Option("--unread", help="Only unread notifications")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most this many")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """List a user's notifications: unread first, newest first within each group."""
+    with _failures():
+        store = _store(ctx)
+        items = store.notifications(user, unread_only=unread, limit=limit)
+        unread_count = store.unread_count(user)
+    if as_json:
+        _print_json(
+            {
+                "user_id": user,
+                "unread": unread_count,
+                "notifications": [item.model_dump(mode="json") for item in items],
+            }
+        )
+        return
+    if not items:
+        typer.echo(f"no {'unread ' if unread else ''}notifications for {user}")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{user}: {unread_count} unread", title_justify="left")
+    for column in ("", "when (UTC)", "priority", "kind", "title"):
+        table.add_column(column, no_wrap=column != "title")
+    table.add_column("id", no_wrap=True)  # copied into `read`: never broken across lines
+    for item in items:
+        when = item.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        mark = "" if item.read else "●"
+        table.add_row(mark, when, item.priority, item.kind, item.title, item.id)
+    Console().print(table)
+
+
+@app.command("read")
+def mark_read(
+    ctx: typer.Context,
+    user: UserArg,
+    ids: Annotated[list[str] | None, typer.Argument(help="Notification ids", show_default=False)] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Mark every notification read")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark notifications read: the ids given, or all of them with --all."""
+    if bool(ids) == everything:
+        typer.echo("error: give notification ids or --all (not both)", err=True)
+        raise typer.Exit(2)
+    with _failures():
+        store = _store(ctx)
+        if everything:
+            marked, unknown = store.mark_all_read(user), []
+        else:
+            result = store.mark_read(user, ids or [])
+            marked, unknown = result.marked, result.unknown
+    if as_json:
+        _print_json({"user_id": user, "marked": marked, "unknown": unknown})
+    else:
+        typer.echo(f"marked {marked} notification{'' if marked == 1 else 's'} read")
+    if unknown:
+        typer.echo(f"error: {user} has no notification {', '.join(unknown)}", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("count")
+def count_unread(ctx: typer.Context, user: UserArg, as_json: JsonOpt = False) -> None:
+    """Count a user's unread notifications."""
+    with _failures():
+        count = _store(ctx).unread_count(user)
+    if as_json:
+        _print_json({"user_id": user, "unread": count})
+    else:
+        typer.echo(str(count))
