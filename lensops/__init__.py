@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lensops.registry import JobContext, PayloadError, PermanentError, UnknownJobType
-
 __version__ = "0.1.0"
 __all__ = [
     "JobContext",
@@ -28,11 +26,23 @@ __all__ = [
 
 if TYPE_CHECKING:
     from lensops.producer import enqueue, enqueue_at, enqueue_in
+    from lensops.registry import JobContext, PayloadError, PermanentError, UnknownJobType
+
+_LAZY = {
+    "enqueue": "lensops.producer",
+    "enqueue_in": "lensops.producer",
+    "enqueue_at": "lensops.producer",
+    "JobContext": "lensops.registry",
+    "PayloadError": "lensops.registry",
+    "PermanentError": "lensops.registry",
+    "UnknownJobType": "lensops.registry",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("enqueue", "enqueue_in", "enqueue_at"):
-        from lensops import producer as module
+    # Lazy, so that `import lensops` (and `lensops --help`) does not pay for pydantic and rq.
+    if name in _LAZY:
+        import importlib
 
-        return getattr(module, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'lensops' has no attribute {name!r}")

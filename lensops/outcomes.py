@@ -224,6 +224,22 @@ def failure(
     return commands, status
 
 
+def canceled(job: ClaimedJob, worker_name: str, started: float, now: float, reason: str) -> Commands:
+    """A running job stopped on an operator's request: canceled, never retried."""
+    commands = Commands()
+    job_key, ttl = keys.rq_job(job.id), job.failure_ttl
+    commands.add("HSET", job_key, "status", "canceled", "ended_at", iso(now))
+    commands.add("ZADD", keys.rq_registry("canceled", job.origin), now + ttl, job.id)
+    commands.add("EXPIRE", job_key, ttl)
+    record = {"attempt": job.attempt, "exc_type": "Stopped", "message": reason, "traceback": "", "at": now,
+              "worker": worker_name, "permanent": True}  # fmt: skip
+    commands.add("RPUSH", keys.attempts(job.id), json.dumps(record))
+    commands.add("EXPIRE", keys.attempts(job.id), ttl)
+    commands.add("DEL", keys.stop_request(job.id))
+    _release(commands, job, keys.rq_worker(worker_name))
+    return commands
+
+
 def put_back(job: ClaimedJob, worker_name: str, retry_at: float | None = None) -> Commands:
     """Return a claimed job unrun: to the front of its queue, or scheduled for `retry_at`."""
     commands = Commands()

@@ -25,11 +25,15 @@ from lensops import keys
 from lensops.config import Settings
 from lensops.limiter import SharedLimiter
 from lensops.maintenance import Maintenance
-from lensops.outcomes import ClaimedJob, Failure, RefusedJob, failure, iso, put_back, success, worker_fields
+from lensops.outcomes import ClaimedJob, Failure, RefusedJob, canceled, failure, iso, put_back, success, worker_fields
 from lensops.registry import JobContext, JobType, PayloadError, PermanentError, UnknownJobType, get_job_type
 from lensops.scripts import Commands, Scripts
 
 log = logging.getLogger("lensops.worker")
+
+
+class JobStopped(Exception):
+    """Raised inside a running handler when an operator asked to stop its job."""
 
 
 def _json_default(value: Any) -> Any:
@@ -65,6 +69,8 @@ class QueueWorker:
         self._current: ClaimedJob | None = None
         self._heartbeat_stop = threading.Event()
         self._limiters: dict[str, SharedLimiter] = {}
+        self._stop_job: str | None = None  # a job the operator asked to stop
+        self._in_handler = False  # the stop signal interrupts handlers only, never our bookkeeping
         self._hold_until = 0.0  # monotonic time before which this worker claims nothing (rate limit)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -75,6 +81,12 @@ class QueueWorker:
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGUSR1, self._on_stop_job)
+
+    def _on_stop_job(self, *_: Any) -> None:
+        job = self._current
+        if self._in_handler and job is not None and job.id == self._stop_job:
+            raise JobStopped("stopped by an operator (lensops cancel)")
 
     def register(self) -> None:
         with self.connection.pipeline() as pipe:
@@ -223,8 +235,15 @@ class QueueWorker:
             model = job_type.validate(payload)
             context = JobContext(job.id, type_name, job.queue, job.attempt, self.connection, self.settings)
             with UnixSignalDeathPenalty(job.timeout, JobTimeoutException, job_id=job.id):
-                result = job_type.handler(model, context)
+                self._in_handler = True
+                try:
+                    result = job_type.handler(model, context)
+                finally:
+                    self._in_handler = False
             encoded = json.dumps(result, default=_json_default).encode()
+        except JobStopped as exc:
+            self.processed += 1
+            return job, canceled(job, self.name, started, time.time(), str(exc))
         except (RefusedJob, UnknownJobType, PayloadError, PermanentError) as exc:
             return job, self._failed(job, type_name, exc, started, permanent=True)
         except JobTimeoutException as exc:
@@ -272,7 +291,11 @@ class QueueWorker:
             if job is not None:
                 pipe.zadd(keys.rq_registry("started", job.origin), {job.member: now + dead_after}, xx=True)
                 pipe.expire(keys.rq_execution(job.id, job.execution), int(dead_after) + 60)
-            pipe.execute()
+                pipe.exists(keys.stop_request(job.id))
+            stop_asked = pipe.execute()[-1] if job is not None else 0
+        if stop_asked and job is not None and job is self._current:
+            self._stop_job = job.id
+            os.kill(os.getpid(), signal.SIGUSR1)  # handled in the main thread, where the job runs
 
     def _quietly(self, action: Any) -> None:
         try:

@@ -133,3 +133,24 @@ def test_pool_honours_concurrency(tmp_path, redis_url, connection, make_settings
     overlap = max(sum(1 for s, e in spans if s <= moment < e) for moment, _ in spans)
     assert overlap == 3
     assert isinstance(spans[0][0], datetime)
+
+
+def test_cancel_stops_a_running_job(tmp_path, redis_url, connection, make_settings):
+    from lensops.actions import cancel
+
+    config = write_config(tmp_path / "config.toml", redis_url)
+    settings = make_settings()
+    job_id = Producer(settings, connection).enqueue("system.sleep", {"seconds": 30}).id
+    pool = start_pool(config, "scheduled")
+    try:
+        wait_for(lambda: worker_running(connection, job_id), what="the job to start")
+        assert cancel(connection, settings, job_id) == "stopping"
+        wait_for(lambda: fetch(connection, job_id).get_status() == "canceled", timeout=10, what="the stop")
+        assert worker_running(connection, job_id) is None
+    finally:
+        code, err = stop(pool)
+    assert code == 0, err
+    [attempt] = [json.loads(a) for a in connection.lrange(keys.attempts(job_id), 0, -1)]
+    assert attempt["exc_type"] == "Stopped" and "lensops cancel" in attempt["message"]
+    assert connection.zscore(keys.rq_registry("canceled", "scheduled"), job_id)
+    assert not connection.exists(keys.stop_request(job_id))

@@ -11,12 +11,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lensops.cli.common import EXIT_USAGE, JsonOpt, LensopsTyper, state
-from lensops.notify.store import InvalidUserId, NotificationStore
+
+if TYPE_CHECKING:
+    from lensops.notify.store import NotificationStore
 
 app = LensopsTyper(
     no_args_is_help=True,
@@ -28,6 +30,7 @@ UserArg = Annotated[str, typer.Argument(help="The user's id in the host app", sh
 
 def _store(ctx: typer.Context) -> NotificationStore:
     from lensops.notify.settings import load_notification_settings
+    from lensops.notify.store import NotificationStore
 
     settings = state(ctx).settings()
     return NotificationStore(state(ctx).connection(), load_notification_settings(settings))
@@ -36,6 +39,8 @@ def _store(ctx: typer.Context) -> NotificationStore:
 @contextmanager
 def _failures() -> Iterator[None]:
     """A malformed user id is a usage error (the other errors are the CLI's common ones)."""
+    from lensops.notify.store import InvalidUserId
+
     try:
         yield
     except InvalidUserId as exc:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from lensops.cli.common import JsonOpt, LensopsTyper, emit_json, fail
-from lensops.oma import MAX_BYTES, OmaError, inspect_bytes
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 app = LensopsTyper(no_args_is_help=True, help="Frame traces (Vision Council DCS / OMA files).")
 
@@ -47,6 +47,8 @@ def inspect_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a trace file and show its measurements per eye (exit 1 if it is unreadable)."""
+    from lensops.oma import MAX_BYTES, OmaError, inspect_bytes
+
     try:
         with file.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)  # the parser refuses anything longer anyway
@@ -61,10 +63,14 @@ def inspect_command(
     if as_json:
         emit_json(result)
     else:
+        from rich.console import Console
+
         Console(highlight=False).print(_table(result))
 
 
 def _table(result: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     title = result["file"] + (f" — job {result['job']}" if result["job"] else "")
     table = Table(title=title, title_justify="left")
     table.add_column("Measurement")

@@ -1,0 +1,239 @@
+"""Read-only lookups of jobs: paged listings and everything about one job.
+
+Listings read only as many ids as a page needs (newest first) from each rq queue list or registry,
+then fetch those jobs' hashes in one pipeline, so a queue of a million jobs costs what a page costs.
+A type or text filter reads further, in batches, up to a bounded number of jobs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import redis
+
+from lensops import keys
+from lensops.config import PRIORITIES, QUEUE_NAMES
+from lensops.snapshot import STATES, parse_time
+
+SCAN_LIMIT = 20_000  # jobs examined at most per listing when filtering
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    id: str
+    type: str
+    queue: str
+    priority: str
+    state: str
+    enqueued_at: float | None
+    started_at: float | None
+    ended_at: float | None
+    attempt: int
+    payload: Any
+
+    @property
+    def when(self) -> float:
+        return self.ended_at or self.started_at or self.enqueued_at or 0.0
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[JobSummary]
+    offset: int
+    limit: int
+    examined: int
+    more: bool  # another page exists (or, when filtering, may exist)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    attempt: int
+    exc_type: str
+    message: str
+    traceback: str
+    at: float
+    worker: str
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    summary: JobSummary
+    description: str
+    worker: str | None
+    created_at: float | None
+    timeout: int | None
+    retries_left: int | None
+    result: Any
+    error: str | None
+    attempts: list[Attempt] = field(default_factory=list)
+    dependencies: list[str] = field(default_factory=list)
+    raw_fields: dict[str, str] = field(default_factory=dict)
+
+
+def decode_call(data: bytes | None) -> tuple[str, Any]:
+    """(job type, payload) from rq's `data` field; never unpickles (non-JSON shows as unreadable)."""
+    if not data:
+        return "", None
+    try:
+        decoded = json.loads(zlib.decompress(data))
+        func, _instance, args, _kwargs = decoded
+    except (zlib.error, ValueError, TypeError, UnicodeDecodeError):
+        return "?", "<not JSON: not shown>"
+    if func == "lensops.runtime.run_job" and isinstance(args, list) and len(args) == 2:
+        return str(args[0]), args[1]
+    return f"{func} (not a lensops type)", args
+
+
+def summarize(job_id: str, fields: dict[bytes, bytes], state: str | None = None) -> JobSummary:
+    text = {k.decode(): v for k, v in fields.items()}
+    type_name, payload = decode_call(text.get("data"))
+    origin = (text.get("origin") or b"").decode()
+    priority = origin.split(":", 1)[1] if ":" in origin else "medium"
+    status = (text.get("status") or b"").decode()
+    try:
+        retries = int(text.get("number_of_retries") or 0)
+    except ValueError:
+        retries = 0
+    return JobSummary(
+        id=job_id,
+        type=type_name,
+        queue=keys.logical_queue(origin),
+        priority=priority,
+        state=state or status,
+        enqueued_at=parse_time(text.get("enqueued_at")),
+        started_at=parse_time(text.get("started_at")),
+        ended_at=parse_time(text.get("ended_at")),
+        attempt=retries + 1,
+        payload=payload,
+    )
+
+
+def _source(connection: redis.Redis, physical: str, state: str, start: int, count: int) -> list[bytes]:
+    """Up to `count` ids of one rq queue or registry, newest first, skipping the first `start`."""
+    if state == "queued":
+        end = -1 - start
+        return list(reversed(cast(list[bytes], connection.lrange(keys.rq_queue(physical), end - count + 1, end))))
+    return cast(list[bytes], connection.zrevrange(keys.rq_registry(state, physical), start, start + count - 1))
+
+
+def list_jobs(
+    connection: redis.Redis,
+    *,
+    queues: list[str] | None = None,
+    states: list[str] | None = None,
+    type_name: str | None = None,
+    search: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> JobPage:
+    """A page of jobs, newest first. Raises ValueError for an unknown queue or state."""
+    for name in queues or []:
+        if name not in QUEUE_NAMES:
+            raise ValueError(f"unknown queue {name!r} (queues: {', '.join(QUEUE_NAMES)})")
+    for state in states or []:
+        if state not in STATES:
+            raise ValueError(f"unknown state {state!r} (states: {', '.join(STATES)})")
+    sources = [
+        (keys.physical_queue(q, p), s) for q in (queues or QUEUE_NAMES) for p in PRIORITIES for s in (states or STATES)
+    ]
+    wanted = offset + limit
+    filtering = bool(type_name or search)
+    needle = (search or "").lower()
+    matches: list[JobSummary] = []
+    examined = 0
+    batch = max(wanted, 50) if filtering else wanted + 1
+    cursor = dict.fromkeys(sources, 0)
+    exhausted: set[tuple[str, str]] = set()
+    while len(matches) <= wanted and examined < SCAN_LIMIT and len(exhausted) < len(sources):
+        fetched: list[tuple[str, str]] = []
+        for source in sources:
+            if source in exhausted:
+                continue
+            ids = _source(connection, source[0], source[1], cursor[source], batch)
+            cursor[source] += len(ids)
+            if len(ids) < batch:
+                exhausted.add(source)
+            fetched += [(i.decode(), source[1]) for i in ids]
+        if not fetched:
+            break
+        with connection.pipeline(transaction=False) as pipe:
+            for job_id, _ in fetched:
+                pipe.hgetall(keys.rq_job(job_id))
+            hashes = pipe.execute()
+        examined += len(fetched)
+        for (job_id, state), fields in zip(fetched, hashes, strict=True):
+            if not fields:
+                continue  # expired between the two reads
+            summary = summarize(job_id, fields, state)
+            if type_name and summary.type != type_name:
+                continue
+            if needle and not _matches(summary, needle):
+                continue
+            matches.append(summary)
+        if not filtering:
+            break
+    matches.sort(key=lambda job: job.when, reverse=True)
+    more = len(matches) > wanted or (filtering and len(exhausted) < len(sources))
+    return JobPage(matches[offset:wanted], offset, limit, examined, more)
+
+
+def _matches(job: JobSummary, needle: str) -> bool:
+    return needle in job.id.lower() or needle in job.type.lower() or needle in json.dumps(job.payload).lower()
+
+
+def job_detail(connection: redis.Redis, job_id: str) -> JobDetail | None:
+    """Everything about one job, or None when no such job exists (or it expired)."""
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.hgetall(keys.rq_job(job_id))
+        pipe.lrange(keys.attempts(job_id), 0, -1)
+        pipe.xrevrange(keys.rq_results(job_id), count=1)
+        pipe.smembers(keys.rq_job(job_id) + ":dependencies")
+        fields, attempts, results, dependencies = pipe.execute()
+    if not fields:
+        return None
+    text = {k.decode(): v for k, v in fields.items()}
+    result, error = _latest_result(results)
+    return JobDetail(
+        summary=summarize(job_id, fields),
+        description=(text.get("description") or b"").decode(),
+        worker=(text.get("worker_name") or b"").decode() or None,
+        created_at=parse_time(text.get("created_at")),
+        timeout=int(text["timeout"]) if text.get("timeout") else None,
+        retries_left=int(text["retries_left"]) if text.get("retries_left") else None,
+        result=result,
+        error=error,
+        attempts=[_attempt(raw) for raw in attempts],
+        dependencies=sorted(d.decode() for d in dependencies),
+        raw_fields={k: v.decode(errors="replace") for k, v in text.items() if k not in ("data", "exc_info", "meta")},
+    )
+
+
+def _latest_result(results: list[Any]) -> tuple[Any, str | None]:
+    if not results:
+        return None, None
+    _id, payload = results[0]
+    data = {k.decode(): v for k, v in payload.items()}
+    if data.get("type") == b"1" and "return_value" in data:
+        try:
+            return json.loads(base64.b64decode(data["return_value"])), None
+        except ValueError:
+            return "<result not JSON>", None
+    if "exc_string" in data:
+        return None, zlib.decompress(base64.b64decode(data["exc_string"])).decode(errors="replace")
+    return None, None
+
+
+def _attempt(raw: bytes) -> Attempt:
+    data = json.loads(raw)
+    return Attempt(
+        attempt=int(data.get("attempt", 0)),
+        exc_type=str(data.get("exc_type", "")),
+        message=str(data.get("message", "")),
+        traceback=str(data.get("traceback", "")),
+        at=float(data.get("at", 0)),
+        worker=str(data.get("worker", "")),
+    )
