@@ -24,6 +24,8 @@ JOB_MODULES: tuple[str, ...] = (
     "lensops.jobs.notification",
     "lensops.jobs.pdf",
     "lensops.jobs.oma",
+    "lensops.jobs.ai",
+    "lensops.jobs.scheduled",
 )
 
 
