@@ -125,3 +125,8 @@ def notification_unread(user_id: str) -> str:
 def notification_channel(user_id: str) -> str:
     """Pub/sub channel on which each new notification of the user is published as JSON."""
     return f"lensops:notify:{{{user_id}}}:live"
+
+
+def schedule_last_run(name: str) -> str:
+    """Epoch seconds of the latest run of schedule `name` that a scheduler handled."""
+    return f"lensops:schedule:{name}:last"

@@ -52,13 +52,26 @@ def enqueue(
         str | None, typer.Option("--id", help="Job id; an id already in Redis is not enqueued again.")
     ] = None,
     queue: Annotated[str | None, typer.Option("--queue", help="Override the type's queue.")] = None,
+    company: Annotated[
+        list[int] | None, typer.Option("--company", help="briefing only: this company (repeatable).")
+    ] = None,
+    day: Annotated[str | None, typer.Option("--day", help="briefing only: day to brief (default yesterday).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate a payload and enqueue one job; prints the job id."""
+    """Validate a payload and enqueue one job; prints the job id.
+
+    `lensops enqueue briefing` (for cron) enqueues the daily ai.briefing of every active company,
+    once per company and day, and prints how many.
+    """
     from lensops.durations import parse_duration
     from lensops.producer import Producer
 
     settings = state(ctx).settings()
+    if type_name == "briefing":
+        _enqueue_briefings(Producer(settings), company, day, as_json)
+        return
+    if company or day:
+        fail("--company and --day are for `lensops enqueue briefing`", EXIT_USAGE)
     if queue:
         check_queue(settings, queue)
     if delay and at:
@@ -89,6 +102,24 @@ def enqueue(
         print(outcome.id)
         if outcome.status not in ("queued", "scheduled", "deferred"):
             sys.stderr.write(f"note: job {outcome.id} {outcome.status}\n")
+
+
+def _enqueue_briefings(producer: Any, companies: list[int] | None, day_text: str | None, as_json: bool) -> None:
+    from datetime import date
+
+    from lensops.briefings import enqueue_briefings
+
+    try:
+        day = date.fromisoformat(day_text) if day_text else None
+    except ValueError:
+        fail(f"--day {day_text!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
+    outcome = enqueue_briefings(producer, day=day, companies=companies or None)
+    if as_json:
+        emit_json({"day": outcome.day, "enqueued": outcome.enqueued, "already_enqueued": outcome.already})
+    else:
+        print(
+            f"enqueued {len(outcome.enqueued)} briefing(s) for {outcome.day}; {len(outcome.already)} already enqueued"
+        )
 
 
 @app.command()

@@ -1,0 +1,147 @@
+"""Recurring jobs declared in config.toml's ``[schedules]``: when each is due.
+
+Pure time arithmetic, no Redis: a schedule is a cron expression in a timezone (croniter, the
+library rq's own cron uses) or a fixed interval aligned to the epoch, so every scheduler on every
+host computes the same run times, and each run gets a job id derived from its time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lensops.config import ConfigError, Settings
+from lensops.durations import parse_duration
+
+MAX_CATCH_UP = 100  # runs enqueued at most for one schedule after a long outage ("all")
+
+
+class Schedule(BaseModel):
+    """One recurring job: what to enqueue and when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    type: str = Field(description="Job type to enqueue")
+    payload: dict[str, Any] = Field(default_factory=dict)
+    cron: str | None = None
+    every: float | None = None
+    timezone: str = "UTC"
+    priority: str | None = None
+    missed: Literal["skip", "latest", "all"] = "latest"  # what a scheduler that was down does
+    enabled: bool = True
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _interval(cls, value: Any) -> float | None:
+        if value is None:
+            return None
+        seconds = parse_duration(value)
+        if seconds < 1:
+            raise ValueError("every must be at least 1 second")
+        return seconds
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None and not croniter.is_valid(value):
+            raise ValueError(f"invalid cron expression {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> Schedule:
+        if (self.cron is None) == (self.every is None):
+            raise ValueError("give exactly one of cron or every")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def timing(self) -> str:
+        return f"cron {self.cron} ({self.timezone})" if self.cron else f"every {self.every:g}s"
+
+    def next_after(self, moment: float) -> float:
+        """The first run time strictly after `moment` (epoch seconds)."""
+        if self.every is not None:
+            return (moment // self.every + 1) * self.every
+        start = datetime.fromtimestamp(moment, self.zone)
+        return float(croniter(self.cron, start).get_next(datetime).timestamp())
+
+    def runs_between(self, after: float, until: float, limit: int = MAX_CATCH_UP) -> list[float]:
+        """Run times in (after, until], oldest first, at most `limit` (the most recent ones)."""
+        runs: list[float] = []
+        moment = after
+        while True:
+            moment = self.next_after(moment)
+            if moment > until:
+                break
+            runs.append(moment)
+            if len(runs) > limit:
+                runs.pop(0)
+        return runs
+
+    def due(self, last: float | None, now: float) -> tuple[list[float], float]:
+        """The runs to enqueue now and the new "last run" mark.
+
+        `last` is the latest run time already handled (None: this schedule never ran, so nothing
+        is backfilled). Missed runs (more than one due at once) follow `missed`.
+        """
+        if last is None:
+            return [], now
+        runs = self.runs_between(last, now)
+        mark = runs[-1] if runs else last
+        if len(runs) <= 1 or self.missed == "all":
+            return runs, mark
+        return ([] if self.missed == "skip" else runs[-1:]), mark
+
+    def job_id(self, run_at: float) -> str:
+        """One id per run: two schedulers enqueuing the same run write the same job once."""
+        stamp = datetime.fromtimestamp(run_at, UTC).strftime("%Y%m%dT%H%M%SZ")
+        return f"schedule-{self.name}-{stamp}"
+
+
+def load_schedules(settings: Settings) -> list[Schedule]:
+    """The schedules of config.toml; raises ConfigError naming the file, key and reason."""
+    from lensops.registry import UnknownJobType, get_job_type
+
+    where = str(settings.source or "defaults")
+    raw = settings.sections.get("schedules", {})
+    schedules = []
+    for name, spec in raw.items():
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}: schedules.{name}: expected a table")
+        try:
+            schedule = Schedule.model_validate({"name": name, **spec})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(p) for p in first["loc"])
+            detail = first["msg"].removeprefix("Value error, ")
+            raise ConfigError(f"{where}: schedules.{name}{'.' + key if key else ''}: {detail}") from None
+        try:
+            get_job_type(schedule.type).validate(schedule.payload)
+        except UnknownJobType as exc:
+            raise ConfigError(f"{where}: schedules.{name}.type: {exc}") from None
+        except ValueError as exc:
+            raise ConfigError(f"{where}: schedules.{name}.payload: {exc}") from None
+        schedules.append(schedule)
+    return schedules
+
+
+def day_in(zone: str, moment: float, offset_days: int = 0) -> str:
+    """The calendar day (YYYY-MM-DD) at `moment` in `zone`, shifted by `offset_days`."""
+    return (datetime.fromtimestamp(moment, ZoneInfo(zone)) + timedelta(days=offset_days)).date().isoformat()
