@@ -96,6 +96,7 @@ class RedisSettings(_Strict):
     data_dir: Path | None = None
     username: str | None = None
     password: str | None = None
+    ca_file: Path | None = None  # CA bundle that signed a rediss:// server's certificate
     socket_timeout: Seconds = 5.0
 
     @field_validator("url")
@@ -205,12 +206,14 @@ def _build(raw: dict[str, Any], source: Path | None, env: os._Environ[str] | dic
         ("LENSOPS_REDIS_USERNAME", "username"),
         ("LENSOPS_REDIS_PASSWORD", "password"),
         ("LENSOPS_DATA_DIR", "data_dir"),
+        ("LENSOPS_REDIS_CA_FILE", "ca_file"),
     ):
         if env.get(env_name):
             redis_raw[key] = env[env_name]
     base = source.parent if source else Path.cwd()
-    if redis_raw.get("data_dir"):
-        redis_raw["data_dir"] = _resolve(base, redis_raw["data_dir"])
+    for key in ("data_dir", "ca_file"):
+        if redis_raw.get(key):
+            redis_raw[key] = _resolve(base, redis_raw[key])
     spool_raw = dict(raw.get("spool", {}))
     if env.get("LENSOPS_SPOOL"):
         spool_raw["path"] = env["LENSOPS_SPOOL"]

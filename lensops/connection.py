@@ -51,6 +51,8 @@ def connect(settings: Settings, *, start_embedded: bool = True) -> redis.Redis:
         options["username"] = settings.redis.username
     if settings.redis.password:
         options["password"] = settings.redis.password
+    if settings.redis.ca_file and url.startswith("rediss://"):
+        options["ssl_ca_certs"] = str(settings.redis.ca_file)
     client = redis.Redis.from_url(url, **options)  # type: ignore[arg-type]
     client.lensops_url = mask_url(url)  # type: ignore[attr-defined]
     return client

@@ -132,3 +132,13 @@ def test_help_and_version(cli):
     assert "enqueue" in cli("--help").stdout
     assert cli("--version").stdout.startswith("lensops ")
     assert cli("worker", "--help").exit_code == 0
+
+
+def test_shell_completion_script_and_answers():
+    script = subprocess.run(
+        [sys.executable, "-m", "lensops", "--show-completion", "bash"], capture_output=True, text=True, check=False
+    )
+    assert script.returncode == 0 and "_lensops_completion" in script.stdout
+    env = {**os.environ, "COMP_WORDS": "lensops sta", "COMP_CWORD": "1", "_LENSOPS_COMPLETE": "complete_bash"}
+    answer = subprocess.run([sys.executable, "-m", "lensops"], env=env, capture_output=True, text=True, check=False)
+    assert answer.stdout.split() == ["stats"]
