@@ -32,6 +32,7 @@ redis.call('ZREM', 'rq:failed:' .. origin, id)
 redis.call('HSET', jkey, 'status', 'queued', 'retries_left', ARGV[2], 'number_of_retries', 0,
            'enqueued_at', ARGV[3], 'started_at', '', 'ended_at', '')
 redis.call('HDEL', jkey, 'exc_info')
+redis.call('DEL', 'lensops:stop:' .. id)
 redis.call('PERSIST', jkey)
 redis.call('RPUSH', 'rq:queue:' .. origin, id)
 redis.call('SADD', 'rq:queues', 'rq:queue:' .. origin)
@@ -91,6 +92,22 @@ else
   end
 end
 return removed
+"""
+
+
+# Delete one ended job if it is still in the registry of its state. ARGV: job id.
+_DELETE = """
+local id = ARGV[1]
+local jkey = 'rq:job:' .. id
+local status = redis.call('HGET', jkey, 'status')
+if not status then return 'unknown job id' end
+local registry = ({failed = 'failed', stopped = 'failed', finished = 'finished', canceled = 'canceled'})[status]
+if not registry then return 'not ended (' .. status .. ')' end
+local origin = redis.call('HGET', jkey, 'origin')
+redis.call('ZREM', 'rq:' .. registry .. ':' .. origin, id)
+redis.call('DEL', jkey, 'rq:results:' .. id, 'lensops:attempts:' .. id, 'rq:executions:' .. id,
+           jkey .. ':dependents', jkey .. ':dependencies')
+return 'deleted'
 """
 
 
@@ -242,4 +259,14 @@ def cancel(connection: redis.Redis, settings: Settings, job_id: str) -> str:
     ttl = int(settings.queues[queue].keep_failed) if queue in settings.queues else 7 * 86400
     now = time.time()
     outcome = connection.register_script(_CANCEL)(args=[job_id, repr(now), ttl, iso(now)])
+    return cast(bytes, outcome).decode()
+
+
+def delete_job(connection: redis.Redis, job_id: str) -> str:
+    """Delete an ended (failed, finished or canceled) job and what is kept about it.
+
+    Returns "deleted", "unknown job id" or "not ended (<state>)": a live job is left alone (use
+    `cancel`). Raises redis errors as they are.
+    """
+    outcome = connection.register_script(_DELETE)(args=[job_id])
     return cast(bytes, outcome).decode()

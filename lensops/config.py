@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lensops.durations import Rate, parse_duration, parse_rate
 
@@ -114,6 +114,15 @@ class WorkerSettings(_Strict):
     dead_after: Seconds = 35.0
     poll: Seconds = 1.0
 
+    @model_validator(mode="after")
+    def _beats_before_death(self) -> WorkerSettings:
+        if self.dead_after < 2 * self.heartbeat:
+            raise ValueError(
+                f"dead_after ({self.dead_after:g}s) must be at least twice heartbeat ({self.heartbeat:g}s), "
+                "or live workers would be declared dead"
+            )
+        return self
+
 
 class SpoolSettings(_Strict):
     path: Path | None = None
@@ -130,6 +139,15 @@ class Settings(_Strict):
     queues: dict[str, QueuePolicy] = Field(default_factory=dict)
     # Sections owned by the job families (email, pdf, data, schedules...): validated by them.
     sections: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _poll_within_socket_timeout(self) -> Settings:
+        if self.worker.poll >= self.redis.socket_timeout:
+            raise ValueError(
+                f"worker.poll ({self.worker.poll:g}s) must be shorter than redis.socket_timeout "
+                f"({self.redis.socket_timeout:g}s): idle workers block that long on Redis"
+            )
+        return self
 
     def queue(self, name: str) -> QueuePolicy:
         """The policy of queue `name`; raises KeyError naming the known queues."""
@@ -246,5 +264,5 @@ def _describe(where: str, exc: ValidationError) -> str:
         reason = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             reason = "unknown key"
-        lines.append(f"{where}: {key}: {reason}")
+        lines.append(f"{where}: {key}: {reason}" if key else f"{where}: {reason}")
     return "\n".join(lines)

@@ -82,13 +82,25 @@ class EmbeddedRedis:
         try:
             client.ping()
             return client
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError):
+            # LOADING, BUSY or no answer: not usable now (ensure_running tells dead from busy)
             client.close()
             return None
+
+    def _server_pid(self) -> int | None:
+        """The pid in the pidfile if that process is alive (busy or still loading its data, maybe)."""
+        try:
+            pid = int((self.data_dir / "redis.pid").read_text().strip())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return None
+        return pid
 
     def ensure_running(self, timeout: float = 10.0) -> str:
         """Start the server unless it already runs; returns its unix:// URL.
 
+        A server that is alive but not answering yet (loading a large append-only file, or busy)
+        is waited for, never replaced: two servers on one data directory would split the data.
         Raises EmbeddedRedisError when it cannot be started (the log's last lines are included).
         """
         client = self._ping()
@@ -102,8 +114,23 @@ class EmbeddedRedis:
             if client is not None:
                 client.close()
                 return self.url
-            self._start(timeout)
+            if self._server_pid() is not None:
+                self._wait_until_answering(max(timeout, 60.0))
+            else:
+                self._start(timeout)
         return self.url
+
+    def _wait_until_answering(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            client = self._ping()
+            if client is not None:
+                client.close()
+                return
+            if self._server_pid() is None:
+                raise EmbeddedRedisError(f"redis-server of {self.data_dir} exited while starting")
+            time.sleep(0.1)
+        raise EmbeddedRedisError(f"redis-server of {self.data_dir} is running but did not answer in {timeout:g}s")
 
     def _start(self, timeout: float) -> None:
         if self.socket.exists():

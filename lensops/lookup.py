@@ -157,7 +157,8 @@ def list_jobs(
             cursor[source] += len(ids)
             if len(ids) < batch:
                 exhausted.add(source)
-            fetched += [(i.decode(), source[1]) for i in ids]
+            # started-registry members are "<job id>:<execution id>"
+            fetched += [(_job_id(i.decode(), source[1]), source[1]) for i in ids]
         if not fetched:
             break
         with connection.pipeline(transaction=False) as pipe:
@@ -179,6 +180,10 @@ def list_jobs(
     matches.sort(key=lambda job: job.when, reverse=True)
     more = len(matches) > wanted or (filtering and len(exhausted) < len(sources))
     return JobPage(matches[offset:wanted], offset, limit, examined, more)
+
+
+def _job_id(member: str, state: str) -> str:
+    return member.rpartition(":")[0] if state == "started" and ":" in member else member
 
 
 def _matches(job: JobSummary, needle: str) -> bool:

@@ -44,6 +44,8 @@ class Maintenance:
                 self.replay_spool()
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             log.warning("maintenance of %s skipped: Redis unreachable: %s", self.queue, exc)
+        except Exception:  # a chore must never take the worker (and the job it just ran) down
+            log.exception("maintenance of %s failed", self.queue)
 
     def promote(self, now: float) -> int:
         """Move due delayed jobs and retry backoffs of this queue onto their rq queues."""
@@ -65,8 +67,26 @@ class Maintenance:
                 worker = cast(bytes | None, self.connection.hget(keys.rq_execution(job_id, execution), "worker_name"))
                 who = worker.decode() if worker else "unknown"
                 reason = f"worker {who} stopped heartbeating (dead for over {self.settings.worker.dead_after:g}s)"
-                recovered += recover(self.connection, self.scripts, job_id, execution, physical, reason)
+                recovered += recover(
+                    self.connection, self.scripts, job_id, execution, physical, reason, lapsed_before=now
+                )
+        self._forget_vanished_workers()
         return recovered
+
+    def _forget_vanished_workers(self) -> None:
+        """Drop registrations whose worker hash expired (a host lost with its supervisor), as rq does."""
+        registered = cast(set[bytes], self.connection.smembers(keys.RQ_WORKERS))
+        with self.connection.pipeline(transaction=False) as pipe:
+            for key in registered:
+                pipe.exists(key)
+            present = pipe.execute()
+        gone = [key for key, exists in zip(registered, present, strict=True) if not exists]
+        if gone:
+            with self.connection.pipeline(transaction=False) as pipe:
+                pipe.srem(keys.RQ_WORKERS, *gone)
+                for physical in self.physical:
+                    pipe.srem(keys.rq_workers_of(physical), *gone)
+                pipe.execute()
 
     def replay_spool(self) -> None:
         from lensops.spool import Spool
@@ -88,9 +108,18 @@ class Maintenance:
             return not any(pipe.execute())
 
 
-def recover(connection: redis.Redis, scripts: Scripts, job_id: str, execution: str, physical: str, reason: str) -> int:
+def recover(
+    connection: redis.Redis,
+    scripts: Scripts,
+    job_id: str,
+    execution: str,
+    physical: str,
+    reason: str,
+    lapsed_before: float | None = None,
+) -> int:
     """Settle an execution whose worker is gone as a failed attempt: retried if attempts remain.
 
+    With `lapsed_before` (the sweeper) an entry whose worker heartbeated since is left alone.
     Returns 1 if this call recovered it, 0 if someone else already had (or the job is gone).
     """
     wip = keys.rq_registry("started", physical)
@@ -104,10 +133,11 @@ def recover(connection: redis.Redis, scripts: Scripts, job_id: str, execution: s
     meta = _meta(fields)
     now = time.time()
     commands, status = failure(job, "", Failure("WorkerDied", reason, ""), now, now, str(meta.get("type", "")))
-    owned, _ = scripts.settle(keys=[wip], args=[member, json.dumps(commands.ops), "", *commands.argv])
-    if owned:
+    options = json.dumps({"lapsed_before": repr(lapsed_before)} if lapsed_before is not None else {})
+    owned, _, _ = scripts.settle(keys=[wip], args=[member, json.dumps(commands.ops), "", options, *commands.argv])
+    if owned == 1:
         log.warning("job %s: %s -> %s", job_id, reason, status)
-    return int(owned)
+    return 1 if owned == 1 else 0
 
 
 def _meta(fields: dict[str, bytes]) -> dict[str, object]:

@@ -34,7 +34,6 @@ class ClaimedJob:
     execution: str
     origin: str
     fields: dict[str, bytes]
-    has_dependents: bool = False
 
     @property
     def queue(self) -> str:
@@ -121,11 +120,12 @@ def iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _release(commands: Commands, job: ClaimedJob, worker_key: str) -> None:
-    commands.add("DEL", keys.rq_execution(job.id, job.execution))
+def _release(commands: Commands, job: ClaimedJob, worker_key: str | None) -> None:
+    commands.add("DEL", keys.rq_execution(job.id, job.execution), keys.stop_request(job.id))
     commands.add("ZREM", keys.rq_executions(job.id), job.execution)
-    commands.add("HSET", worker_key, "state", "idle")
-    commands.add("HDEL", worker_key, "current_job", "current_execution")
+    if worker_key:  # None when a sweeper settles for a worker that is gone
+        commands.add("HSET", worker_key, "state", "idle")
+        commands.add("HDEL", worker_key, "current_job", "current_execution")
 
 
 def _count(commands: Commands, job: ClaimedJob, now: float, what: str) -> None:
@@ -217,9 +217,10 @@ def failure(
         commands.add("LPUSH", keys.failures(), json.dumps(summary))
         commands.add("LTRIM", keys.failures(), 0, FAILURES_KEPT - 1)
         _count(commands, job, now, "failed")
-    worker_key = keys.rq_worker(worker_name)
-    commands.add("HINCRBY", worker_key, "failed_job_count", 1)
-    commands.add("HINCRBYFLOAT", worker_key, "total_working_time", round(now - started, 6))
+    worker_key = keys.rq_worker(worker_name) if worker_name else None
+    if worker_key:
+        commands.add("HINCRBY", worker_key, "failed_job_count", 1)
+        commands.add("HINCRBYFLOAT", worker_key, "total_working_time", round(now - started, 6))
     _release(commands, job, worker_key)
     return commands, status
 
@@ -235,7 +236,6 @@ def canceled(job: ClaimedJob, worker_name: str, started: float, now: float, reas
               "worker": worker_name, "permanent": True}  # fmt: skip
     commands.add("RPUSH", keys.attempts(job.id), json.dumps(record))
     commands.add("EXPIRE", keys.attempts(job.id), ttl)
-    commands.add("DEL", keys.stop_request(job.id))
     _release(commands, job, keys.rq_worker(worker_name))
     return commands
 

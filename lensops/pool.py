@@ -13,7 +13,8 @@ import multiprocessing
 import os
 import signal
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from multiprocessing.process import BaseProcess
 from typing import Any, cast
 
@@ -26,13 +27,24 @@ from lensops.connection import connect
 log = logging.getLogger("lensops.pool")
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _child_main(settings: Settings, queue: str, name: str, burst: bool) -> None:
+    # Forked with the stop signals blocked (see _spawn): drop the supervisor's handlers, install
+    # the worker's, and only then let a pending SIGTERM/SIGINT in.
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_DFL)
     from lensops.worker import QueueWorker
 
     connection = connect(settings)
     worker = QueueWorker(settings, connection, queue, name=name, burst=burst)
     worker.install_signal_handlers()  # SIGINT too: a terminal's Ctrl-C reaches every process in the group
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     worker.run()
+
+
+QUICK_DEATH = 2.0  # a child dying this soon after its start is crash-looping: back off
 
 
 @dataclass
@@ -40,6 +52,8 @@ class Child:
     queue: str
     name: str
     process: BaseProcess
+    started: float = field(default_factory=time.monotonic)
+    kill_reason: str | None = None
 
 
 class WorkerPool:
@@ -62,11 +76,16 @@ class WorkerPool:
 
     def _spawn(self, queue: str) -> Child:
         self._serial += 1
-        name = f"lensops-{queue}-{os.uname().nodename}-{os.getpid()}-{self._serial}"
+        # The random part keeps names unique across containers that share a hostname and a pid.
+        name = f"lensops-{queue}-{os.uname().nodename}-{os.getpid()}-{self._serial}-{uuid.uuid4().hex[:6]}"
         process = self._context.Process(
             target=_child_main, args=(self.settings, queue, name, self.burst), name=name, daemon=False
         )
-        process.start()
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         return Child(queue, name, process)
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
@@ -92,8 +111,15 @@ class WorkerPool:
             for _ in range(self.settings.queue(queue).concurrency):
                 self.children.append(self._spawn(queue))
         log.info("started %d workers for %s", len(self.children), ", ".join(self.queues))
-        while self.children:
+        respawns: list[tuple[float, str]] = []  # (monotonic time, queue)
+        quick_deaths: dict[str, int] = {}
+        next_watch = time.monotonic() + self.settings.worker.heartbeat
+        while self.children or (respawns and not self.stopping):
             time.sleep(0.1)
+            now = time.monotonic()
+            if now >= next_watch and not self.stopping:
+                next_watch = now + self.settings.worker.heartbeat
+                self._watchdog()
             for child in list(self.children):
                 if child.process.is_alive():
                     continue
@@ -103,9 +129,44 @@ class WorkerPool:
                 if code != 0:
                     self._recover(child, code)
                 if not self.stopping and not (self.burst and code == 0):
-                    log.warning("worker %s exited (%s); starting a new one", child.name, code)
-                    self.children.append(self._spawn(child.queue))
+                    quick = now - child.started < QUICK_DEATH
+                    quick_deaths[child.queue] = quick_deaths.get(child.queue, 0) + 1 if quick else 0
+                    delay = min(30.0, 2.0 ** quick_deaths[child.queue]) if quick else 0.0
+                    log.warning("worker %s exited (%s); starting a new one in %.0fs", child.name, code, delay)
+                    respawns.append((now + delay, child.queue))
+            for due in [r for r in respawns if r[0] <= now and not self.stopping]:
+                respawns.remove(due)
+                self.children.append(self._spawn(due[1]))
         return 0
+
+    def _watchdog(self) -> None:
+        """Kill a child that stopped heartbeating (stuck holding the GIL) or ran far past its job's
+        timeout (a handler swallowing the timeout): its job is then recovered like any dead worker's."""
+        from lensops.snapshot import parse_time
+
+        alive = [child for child in self.children if child.process.is_alive() and child.kill_reason is None]
+        try:
+            with self.connection.pipeline(transaction=False) as pipe:
+                for child in alive:
+                    pipe.hmget(keys.rq_worker(child.name), ["last_heartbeat", "current_job"])
+                beats = pipe.execute()
+            with self.connection.pipeline(transaction=False) as pipe:
+                for _beat, job_id in beats:
+                    pipe.hmget(keys.rq_job(job_id.decode() if job_id else "-"), ["started_at", "timeout"])
+                jobs = pipe.execute()
+        except (redis.ConnectionError, redis.TimeoutError):
+            return  # cannot tell a stuck worker from an unreachable Redis: do nothing
+        now = time.time()
+        for child, (beat, job_id), (started_at, timeout) in zip(alive, beats, jobs, strict=True):
+            last_beat = parse_time(beat)
+            began = parse_time(started_at)
+            if last_beat is not None and now - last_beat > self.settings.worker.dead_after:
+                child.kill_reason = f"no heartbeat for {now - last_beat:.0f}s"
+            elif job_id and began and timeout and now - began > float(timeout) + self.settings.worker.dead_after:
+                child.kill_reason = f"its job ran {now - began:.0f}s, past its {int(timeout)}s timeout"
+            if child.kill_reason and child.process.pid:
+                log.warning("killing worker %s: %s", child.name, child.kill_reason)
+                os.kill(child.process.pid, signal.SIGKILL)
 
     def _recover(self, child: Child, exitcode: int | None) -> None:
         """Settle the job a dead child held now, instead of waiting for its heartbeat to lapse."""
@@ -113,6 +174,8 @@ class WorkerPool:
         from lensops.scripts import Scripts
 
         how = f"killed by {signal.Signals(-exitcode).name}" if exitcode and exitcode < 0 else f"exit {exitcode}"
+        if child.kill_reason:
+            how = f"killed by its supervisor: {child.kill_reason}"
         try:
             held = cast(
                 list[bytes | None],
@@ -141,5 +204,5 @@ class WorkerPool:
         if spool.has_pending():
             try:
                 log.info("spool: %s", spool.replay(Producer(self.settings, self.connection)))
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
+            except Exception as exc:  # never keep the pool from starting
                 log.warning("spool not replayed yet: %s", exc)

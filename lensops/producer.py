@@ -153,6 +153,12 @@ class Producer:
             return self._write(job_type, data, priority, job_id, queue, due)
         except _UNREACHABLE as exc:
             self._forget_connection()
+            if depends_on:
+                # Neither a spool nor an inline run can wait for another job: say so instead.
+                where = describe(self._connection) if self._connection is not None else self.settings.redis.url
+                raise RedisUnavailable(
+                    f"Redis unreachable at {where}: {exc} (a job with dependencies cannot be spooled or run inline)"
+                ) from None
             return self._fall_back(policy.fallback, job_type, data, priority, job_id, queue, due, exc)
 
     def _write(

@@ -122,7 +122,10 @@ class Scheduler:
 
         spool = Spool(self.settings.spool_path)
         if spool.has_pending():
-            log.info("spool: %s", spool.replay(self.producer))
+            try:
+                log.info("spool: %s", spool.replay(self.producer))
+            except Exception as exc:  # never keep the scheduler from starting
+                log.warning("spool not replayed yet: %s", exc)
 
 
 def last_run(connection: redis.Redis, name: str) -> float | None:

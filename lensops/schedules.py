@@ -83,17 +83,28 @@ class Schedule(BaseModel):
         return float(croniter(self.cron, start).get_next(datetime).timestamp())
 
     def runs_between(self, after: float, until: float, limit: int = MAX_CATCH_UP) -> list[float]:
-        """Run times in (after, until], oldest first, at most `limit` (the most recent ones)."""
+        """Run times in (after, until], oldest first, at most `limit` (the most recent ones).
+
+        When clocks fall back, a wall-clock time such as 02:30 happens twice: it runs once.
+        """
         runs: list[float] = []
         moment = after
+        previous_wall = self._wall(after)
         while True:
             moment = self.next_after(moment)
             if moment > until:
                 break
+            wall = self._wall(moment)
+            if self.cron is not None and wall == previous_wall:
+                continue
+            previous_wall = wall
             runs.append(moment)
             if len(runs) > limit:
                 runs.pop(0)
         return runs
+
+    def _wall(self, moment: float) -> datetime:
+        return datetime.fromtimestamp(moment, self.zone).replace(tzinfo=None)
 
     def due(self, last: float | None, now: float) -> tuple[list[float], float]:
         """The runs to enqueue now and the new "last run" mark.

@@ -32,6 +32,12 @@ return 1
 # does (status, started registry with a heartbeat deadline, execution record, worker's current job).
 _CLAIM_FUNCTION = """
 local function claim(spec)
+  -- A call retried after its reply was lost gets the job its first run claimed, not another.
+  if redis.call('HGET', spec.worker, 'current_execution') == spec.execution then
+    local id = redis.call('HGET', spec.worker, 'current_job')
+    local jkey = 'rq:job:' .. id
+    return {id, redis.call('HGET', jkey, 'origin'), redis.call('HGETALL', jkey)}
+  end
   if redis.call('EXISTS', spec.paused) == 1 then return false end
   for _, qkey in ipairs(spec.queues) do
     while true do
@@ -52,8 +58,7 @@ local function claim(spec)
         redis.call('EXPIRE', 'rq:executions:' .. id, spec.ttl + 60)
         redis.call('HSET', spec.worker, 'current_job', id, 'current_execution', exec, 'state', 'busy',
                    'current_job_working_time', 0, 'last_heartbeat', spec.now_iso)
-        local deps = redis.call('EXISTS', jkey .. ':dependents')
-        return {id, origin, redis.call('HGETALL', jkey), deps}
+        return {id, origin, redis.call('HGETALL', jkey)}
       end
     end
   end
@@ -67,12 +72,30 @@ end
 # The bookkeeping commands (ARGV[2], JSON: a list of commands whose numeric arguments are indexes
 # into ARGV) run only if this execution still owns its started-registry entry: if a sweeper already
 # declared the worker dead and handled the job, a late result is dropped instead of applied twice.
-# KEYS[1]: started registry; ARGV[1]: registry member ('' = no guard); ARGV[3]: claim spec JSON or ''.
+# KEYS[1]: started registry; ARGV[1]: registry member ('' = no guard); ARGV[3]: claim spec JSON or '';
+# ARGV[4]: guard options JSON or '': `worker` (its hash remembers the last member it settled, so a
+# call retried after a lost reply knows the first one applied) and `lapsed_before` (the sweeper:
+# leave an entry whose worker heartbeated since the sweeper looked).
+# Returns {owned (0 not ours, 1 applied, 2 applied by an earlier try), claimed job or false, has dependents}.
 SETTLE = (
     _CLAIM_FUNCTION
     + """
+local options = {}
+if ARGV[4] ~= '' then options = cjson.decode(ARGV[4]) end
+local member = ARGV[1]
 local owned = 1
-if ARGV[1] ~= '' then owned = redis.call('ZREM', KEYS[1], ARGV[1]) end
+if member ~= '' then
+  local score = redis.call('ZSCORE', KEYS[1], member)
+  if score and options.lapsed_before and tonumber(score) > tonumber(options.lapsed_before) then
+    owned = 0
+  elseif score then
+    redis.call('ZREM', KEYS[1], member)
+  elseif options.worker and redis.call('HGET', options.worker, 'last_settled') == member then
+    owned = 2
+  else
+    owned = 0
+  end
+end
 if owned == 1 and ARGV[2] ~= '' then
   for _, op in ipairs(cjson.decode(ARGV[2])) do
     local args = {}
@@ -81,10 +104,15 @@ if owned == 1 and ARGV[2] ~= '' then
     end
     redis.call(unpack(args))
   end
+  if options.worker then redis.call('HSET', options.worker, 'last_settled', member) end
+end
+local deps = 0
+if owned ~= 0 and member ~= '' then
+  deps = redis.call('EXISTS', 'rq:job:' .. string.match(member, '^(.*):[^:]*$') .. ':dependents')
 end
 local claimed = false
 if ARGV[3] ~= '' then claimed = claim(cjson.decode(ARGV[3])) end
-return {owned, claimed}
+return {owned, claimed, deps}
 """
 )
 
@@ -123,7 +151,7 @@ class Commands:
         op: list[Any] = [command]
         for arg in args:
             self.argv.append(arg)
-            op.append(len(self.argv) + 3)  # ARGV[1..3] are the guard, the ops and the claim spec
+            op.append(len(self.argv) + 4)  # ARGV[1..4]: the member, the ops, the claim spec, the options
         self.ops.append(op)
         return self
 

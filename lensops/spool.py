@@ -42,6 +42,7 @@ class ReplayReport:
     duplicates: int
     remaining: int
     error: str | None = None
+    rejected: int = 0  # lines moved to <spool>.rejected: unreadable, or of a job type not declared here
 
 
 class Spool:
@@ -93,35 +94,48 @@ class Spool:
     def replay(self, producer: Producer) -> ReplayReport:
         """Enqueue the spooled jobs in order; what could not be enqueued stays in the spool.
 
-        Raises SpoolError when a line is corrupt (the file is left untouched).
+        A line that can never be enqueued (unreadable, or naming a job type this host does not
+        declare) is moved to ``<spool>.rejected`` rather than blocking the lines after it.
         """
         if not self.has_pending():
             return ReplayReport(0, 0, 0)
         from lensops.producer import _UNREACHABLE
+        from lensops.registry import UnknownJobType
 
         with self._locked("r+") as handle:
-            jobs = self._parse(handle.read())
+            lines = [line for line in handle.read().splitlines() if line.strip()]
             done = duplicates = 0
             error = None
-            for job in jobs:
+            rejected: list[str] = []
+            for line in lines:
                 try:
+                    job = self._parse(line)[0]
                     outcome = producer._write(
                         _job_type(job.type), job.payload, job.priority, job.id, job.queue, job.due
                     )
                 except _UNREACHABLE as exc:
                     error = f"Redis unreachable: {exc}"
                     break
+                except (SpoolError, UnknownJobType, ValueError) as exc:
+                    rejected.append(json.dumps({"line": line, "reason": str(exc)}))
+                    done += 1
+                    continue
                 duplicates += outcome.status == "duplicate"
                 done += 1
-            remaining = jobs[done:]
+            if rejected:
+                with open(self.path.with_name(self.path.name + ".rejected"), "a", encoding="utf-8") as bad:
+                    bad.write("\n".join(rejected) + "\n")
+                    bad.flush()
+                    os.fsync(bad.fileno())
+            remaining = lines[done:]
             # Rewrite in place under the lock: appenders wait on the same lock.
             handle.seek(0)
             handle.truncate()
-            for job in remaining:
-                handle.write(json.dumps(asdict(job), separators=(",", ":")) + "\n")
+            for line in remaining:
+                handle.write(line + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        return ReplayReport(done - duplicates, duplicates, len(remaining), error)
+        return ReplayReport(done - duplicates - len(rejected), duplicates, len(remaining), error, len(rejected))
 
 
 def _job_type(name: str) -> Any:

@@ -16,13 +16,14 @@ import threading
 import time
 import traceback
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import redis
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 
 from lensops import keys
-from lensops.config import Settings
+from lensops.config import QUEUE_NAMES, Settings
 from lensops.limiter import SharedLimiter
 from lensops.maintenance import Maintenance
 from lensops.outcomes import ClaimedJob, Failure, RefusedJob, canceled, failure, iso, put_back, success, worker_fields
@@ -30,6 +31,15 @@ from lensops.registry import JobContext, JobType, PayloadError, PermanentError, 
 from lensops.scripts import Commands, Scripts
 
 log = logging.getLogger("lensops.worker")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a job ended, as commands for SETTLE; `succeeded` releases its dependents."""
+
+    job: ClaimedJob
+    commands: Commands
+    succeeded: bool = False
 
 
 class JobStopped(Exception):
@@ -121,7 +131,7 @@ class QueueWorker:
         return self.processed
 
     def _loop(self) -> None:
-        pending: tuple[ClaimedJob, Commands] | None = None
+        pending: Outcome | None = None
         while True:
             self.maintenance.run_due(time.time())
             if pending is None:
@@ -155,22 +165,25 @@ class QueueWorker:
             }
         )
 
-    def _settle(self, pending: tuple[ClaimedJob, Commands] | None, claim_next: bool) -> ClaimedJob | None:
-        """Apply the previous outcome (if any) and claim the next job; retried while Redis is away."""
+    def _settle(self, pending: Outcome | None, claim_next: bool) -> ClaimedJob | None:
+        """Apply the previous outcome (if any) and claim the next job; retried while Redis is away.
+
+        The same arguments are sent on every try, and the script recognises a repeat, so a reply
+        lost in transit never applies an outcome twice or claims a second job.
+        """
         if pending is None and not claim_next:
             return None
+        spec = self._claim_spec() if claim_next else ""
+        options = json.dumps({"worker": self.key})
+        if pending is not None:
+            wip = keys.rq_registry("started", pending.job.origin)
+            args = [pending.job.member, json.dumps(pending.commands.ops), spec, options, *pending.commands.argv]
+        else:
+            wip, args = keys.rq_registry("started", self.queue), ["", "", spec, options]
         wait = 0.2
         while True:
-            spec = self._claim_spec() if claim_next else ""
-            args: list[Any]
-            if pending is not None:
-                job, commands = pending
-                wip = keys.rq_registry("started", job.origin)
-                args = [job.member, json.dumps(commands.ops), spec, *commands.argv]
-            else:
-                wip, args = keys.rq_registry("started", self.queue), ["", "", spec]
             try:
-                owned, claimed = self.scripts.settle(keys=[wip], args=args)
+                owned, claimed, has_dependents = self.scripts.settle(keys=[wip], args=args)
                 break
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 log.warning("worker %s: Redis unreachable (%s); retrying in %.1fs", self.name, exc, wait)
@@ -179,15 +192,14 @@ class QueueWorker:
         if pending is not None:
             self._current = None
             if not owned:
-                log.warning("job %s: result dropped: its execution was already declared dead", pending[0].id)
-            elif pending[0].has_dependents:
-                self._enqueue_dependents(pending[0])
+                log.warning("job %s: result dropped: its execution was already declared dead", pending.job.id)
+            elif pending.succeeded and has_dependents:
+                self._enqueue_dependents(pending.job)
         if not claimed:
             return None
-        job_id, origin, flat, deps = claimed
+        job_id, origin, flat = claimed
         fields = {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
-        execution = json.loads(spec)["execution"]
-        job = ClaimedJob(job_id.decode(), execution, origin.decode(), fields, bool(deps))
+        job = ClaimedJob(job_id.decode(), json.loads(spec)["execution"], origin.decode(), fields)
         self._current = job
         return job
 
@@ -201,13 +213,25 @@ class QueueWorker:
             time.sleep(min(self.settings.worker.poll, 1.0))
 
     def _enqueue_dependents(self, job: ClaimedJob) -> None:
+        """rq's own dependency release (rare path). A failure is logged, never fatal to the worker."""
         from rq import Queue
-        from rq.job import Job
+        from rq.job import Job, JobStatus
         from rq.serializers import JSONSerializer
 
-        parent = Job.fetch(job.id, connection=self.connection, serializer=JSONSerializer)
-        Queue(job.origin, connection=self.connection, serializer=JSONSerializer).enqueue_dependents(parent)
-        self.connection.lpush(keys.wakeup(self.queue), 1)
+        try:
+            # Not fetched: with keep_finished = 0 the parent's hash is already gone. We know it
+            # finished, so rq is told so instead of reading its status back.
+            parent = Job(job.id, connection=self.connection, serializer=JSONSerializer)
+            parent._status = JobStatus.FINISHED
+            rq_queue = Queue(job.origin, connection=self.connection, serializer=JSONSerializer)
+            rq_queue.enqueue_dependents(parent, refresh_job_status=False)
+            with self.connection.pipeline(transaction=False) as pipe:
+                for name in QUEUE_NAMES:  # dependents may sit in any queue
+                    pipe.lpush(keys.wakeup(name), 1)
+                    pipe.ltrim(keys.wakeup(name), 0, 63)
+                pipe.execute()
+        except Exception:
+            log.exception("job %s: its dependents could not be enqueued", job.id)
 
     # -- running one job ---------------------------------------------------------------------------
     def _limiter_for(self, job_type: JobType) -> SharedLimiter | None:
@@ -221,7 +245,7 @@ class QueueWorker:
             self._limiters[name] = SharedLimiter(self.connection, name, rate)
         return self._limiters[name]
 
-    def _execute(self, job: ClaimedJob) -> tuple[ClaimedJob, Commands]:
+    def _execute(self, job: ClaimedJob) -> Outcome:
         started = time.time()
         type_name = ""
         try:
@@ -229,9 +253,14 @@ class QueueWorker:
             job_type = get_job_type(type_name)
             limiter = self._limiter_for(job_type)
             if limiter is not None:
-                slot = limiter.acquire()
+                try:
+                    slot = limiter.acquire()
+                except redis.RedisError as exc:  # not the job's fault: it goes back, unrun
+                    log.warning("job %s: rate limiter unavailable (%s); put back", job.id, exc)
+                    self._hold_until = time.monotonic() + 1.0
+                    return Outcome(job, put_back(job, self.name))
                 if not slot.granted:
-                    return job, self._not_now(job, job_type, slot.retry_in)
+                    return Outcome(job, self._not_now(job, job_type, slot.retry_in))
             model = job_type.validate(payload)
             context = JobContext(job.id, type_name, job.queue, job.attempt, self.connection, self.settings)
             with UnixSignalDeathPenalty(job.timeout, JobTimeoutException, job_id=job.id):
@@ -240,18 +269,21 @@ class QueueWorker:
                     result = job_type.handler(model, context)
                 finally:
                     self._in_handler = False
-            encoded = json.dumps(result, default=_json_default).encode()
         except JobStopped as exc:
             self.processed += 1
-            return job, canceled(job, self.name, started, time.time(), str(exc))
+            return Outcome(job, canceled(job, self.name, started, time.time(), str(exc)))
         except (RefusedJob, UnknownJobType, PayloadError, PermanentError) as exc:
-            return job, self._failed(job, type_name, exc, started, permanent=True)
-        except JobTimeoutException as exc:
-            return job, self._failed(job, type_name, exc, started, permanent=False)
-        except Exception as exc:
-            return job, self._failed(job, type_name, exc, started, permanent=False)
+            return Outcome(job, self._failed(job, type_name, exc, started, permanent=True))
+        except Exception as exc:  # JobTimeoutException included: retried like any other error
+            return Outcome(job, self._failed(job, type_name, exc, started, permanent=False))
+        try:
+            encoded = json.dumps(result, default=_json_default).encode()
+        except (TypeError, ValueError) as exc:
+            # The handler's work is done; running it again would not make its result JSON.
+            error = PermanentError(f"the handler's result cannot be stored as JSON: {exc}")
+            return Outcome(job, self._failed(job, type_name, error, started, permanent=True))
         self.processed += 1
-        return job, success(job, self.name, encoded, started, time.time())
+        return Outcome(job, success(job, self.name, encoded, started, time.time()), succeeded=True)
 
     def _not_now(self, job: ClaimedJob, job_type: JobType, retry_in: float) -> Commands:
         if job_type.limiter:
@@ -278,7 +310,10 @@ class QueueWorker:
     def _heartbeat_loop(self) -> None:
         interval = self.settings.worker.heartbeat
         while not self._heartbeat_stop.wait(interval):
-            self._quietly(self.heartbeat)
+            try:
+                self.heartbeat()
+            except Exception:  # OOM, READONLY after a failover...: keep beating, never die silently
+                log.exception("worker %s: heartbeat failed", self.name)
 
     def heartbeat(self) -> None:
         """Keep this worker, and the job it runs, visibly alive for another `dead_after` seconds."""
@@ -295,7 +330,8 @@ class QueueWorker:
             stop_asked = pipe.execute()[-1] if job is not None else 0
         if stop_asked and job is not None and job is self._current:
             self._stop_job = job.id
-            os.kill(os.getpid(), signal.SIGUSR1)  # handled in the main thread, where the job runs
+            if signal.getsignal(signal.SIGUSR1) == self._on_stop_job:  # only where we installed it
+                os.kill(os.getpid(), signal.SIGUSR1)  # handled in the main thread, where the job runs
 
     def _quietly(self, action: Any) -> None:
         try:

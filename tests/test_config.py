@@ -61,6 +61,8 @@ def test_file_values_and_environment_overrides(tmp_path):
         ('[redis]\nurl = "http://x"\n', "redis.url: unsupported Redis URL"),
         ("[colour]\nx = 1\n", "colour: unknown section or key"),
         ("[queues.email\n", "not valid TOML"),
+        ("[worker]\nheartbeat = 10\ndead_after = 15\n", "worker: dead_after (15s) must be at least twice heartbeat"),
+        ("[worker]\npoll = 10\n", "worker.poll (10s) must be shorter than redis.socket_timeout"),
     ],
 )
 def test_bad_config_names_file_key_and_reason(tmp_path, text, message):

@@ -83,3 +83,24 @@ def test_connect_with_embedded_default_and_cli_status_stop(tmp_path):
     )
     assert status.returncode == 1
     assert "not running" in status.stdout
+
+
+BUSY_SCRIPT = """
+import sys, redis
+spin = "local t = redis.call('TIME')[1] + 3 while tonumber(redis.call('TIME')[1]) < t do end"
+redis.Redis(unix_socket_path=sys.argv[1], socket_timeout=10).eval(spin, 0)
+"""
+
+
+def test_a_busy_server_is_waited_for_not_replaced(embedded):
+    import time
+
+    embedded.ensure_running()
+    first_pid = embedded.status().pid
+    busy = subprocess.Popen([sys.executable, "-c", BUSY_SCRIPT, str(embedded.socket)])
+    time.sleep(0.5)  # the script now blocks the server for ~3 s: pings time out or answer BUSY
+    assert embedded.ensure_running() == f"unix://{embedded.socket}"
+    busy.wait(timeout=20)
+    assert embedded.status().pid == first_pid
+    pids = subprocess.run(["pgrep", "-f", str(embedded.socket)], capture_output=True, text=True).stdout.split()
+    assert len(pids) == 1

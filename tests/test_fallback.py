@@ -28,6 +28,7 @@ def settings_for(server: RedisServer, tmp_path, fallback: str, **queue):
         {
             "spool": {"path": str(tmp_path / "spool.jsonl")},
             "redis": {"socket_timeout": 0.5},
+            "worker": {"poll": 0.2},
             "queues": {"scheduled": {"fallback": fallback, **queue}},
         },
         None,

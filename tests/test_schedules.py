@@ -155,3 +155,14 @@ def test_schedules_command_lists_last_and_next(redis_url, connection, tmp_path, 
 
     listed = json.loads(CliRunner().invoke(app, ["schedules", "--json"]).stdout)
     assert [(s["name"], s["type"], s["last_run"]) for s in listed] == [("tidy", "scheduled.cleanup", None)]
+
+
+def test_a_wall_clock_time_that_happens_twice_runs_once():
+    schedule = Schedule(name="night", type="system.noop", cron="30 2 * * *", timezone="Europe/Berlin")
+    runs = schedule.runs_between(at(2026, 10, 24, 12, 0), at(2026, 10, 26, 12, 0))  # clocks fall back on the 25th
+    assert [datetime.fromtimestamp(r, BERLIN).strftime("%d %H:%M %Z") for r in runs] == [
+        "25 02:30 CEST",
+        "26 02:30 CET",
+    ]
+    _, mark = schedule.due(at(2026, 10, 24, 12, 0), at(2026, 10, 25, 2, 45, zone=BERLIN) if False else runs[0] + 60)
+    assert schedule.due(mark, runs[0] + 3600 + 60)[0] == []  # 02:30 CET on the 25th: the same wall time again
