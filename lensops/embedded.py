@@ -120,17 +120,22 @@ class EmbeddedRedis:
                 self._start(timeout)
         return self.url
 
-    def _wait_until_answering(self, timeout: float) -> None:
+    def _wait_until_answering(self, timeout: float, starting: bool = False) -> None:
+        """Wait for PING; a server seen alive (not one just starting, whose pidfile may lag) must stay so."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             client = self._ping()
             if client is not None:
                 client.close()
                 return
-            if self._server_pid() is None:
-                raise EmbeddedRedisError(f"redis-server of {self.data_dir} exited while starting")
-            time.sleep(0.1)
-        raise EmbeddedRedisError(f"redis-server of {self.data_dir} is running but did not answer in {timeout:g}s")
+            if not starting and self._server_pid() is None:
+                raise EmbeddedRedisError(f"redis-server of {self.data_dir} exited: {self._log_tail()}")
+            time.sleep(0.02)
+        raise EmbeddedRedisError(f"redis-server did not answer on {self.socket} in {timeout:g}s: {self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        log = self.data_dir / "redis.log"
+        return " | ".join(log.read_text(errors="replace").splitlines()[-5:]) if log.exists() else "(no log)"
 
     def _start(self, timeout: float) -> None:
         if self.socket.exists():
@@ -152,15 +157,7 @@ class EmbeddedRedis:
         result = subprocess.run(args, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise EmbeddedRedisError(f"redis-server failed to start: {result.stderr.strip() or result.stdout}")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            client = self._ping()
-            if client is not None:
-                client.close()
-                return
-            time.sleep(0.02)
-        tail = log.read_text(errors="replace").splitlines()[-5:] if log.exists() else []
-        raise EmbeddedRedisError(f"redis-server did not answer on {self.socket}: {' | '.join(tail)}")
+        self._wait_until_answering(timeout, starting=True)
 
     def status(self) -> EmbeddedStatus:
         client = self._ping()
