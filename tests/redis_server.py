@@ -70,7 +70,12 @@ class RedisServer:
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     raise RuntimeError(f"redis-server on port {self.port} did not start") from None
                 time.sleep(0.02)
+        # A port taken meanwhile would make our server exit and another answer: never use that one.
+        directory = client.config_get("dir").get("dir")
         client.close()
+        if self.process.poll() is not None or directory != str(self.directory.resolve()):
+            self.stop()
+            raise RuntimeError(f"port {self.port} answers, but not with the redis-server started here")
         return self
 
     def stop(self) -> None:

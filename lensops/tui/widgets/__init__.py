@@ -1,0 +1,1 @@
+"""The dashboard's widgets. They only render what they are given; screens decide what to show."""

@@ -1,0 +1,91 @@
+"""A DataTable whose rows are replaced on every refresh while the cursor stays on the same row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+Cell = Text | str
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    right: bool = False  # numbers are right-aligned
+
+
+class LiveTable(DataTable[Cell]):
+    """Rows keyed by id; `show_rows` swaps them all and keeps the cursor on the row it was on."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open", id="open", tooltip="Open the selected row"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable")
+        self._columns_shown: tuple[Column, ...] = ()
+        self._row_cells: dict[str, tuple[Cell, ...]] = {}
+        self.row_keys: list[str] = []
+
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Use these columns (rebuilding the table only when they changed)."""
+        wanted = tuple(columns)
+        if wanted == self._columns_shown:
+            return
+        self.clear(columns=True)
+        self.row_keys = []
+        self._row_cells = {}
+        for column in wanted:
+            self.add_column(Text(column.label, justify="right" if column.right else "left"), key=column.key)
+        self._columns_shown = wanted
+
+    @property
+    def columns_shown(self) -> tuple[Column, ...]:
+        return self._columns_shown
+
+    def show_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        """Show these rows. The same rows in the same order are updated in place (scroll and cursor
+        untouched); otherwise the table is rebuilt and the cursor follows its row's key."""
+        keys = [key for key, _ in rows]
+        if keys == self.row_keys:
+            for key, cells in rows:
+                for column, cell, before in zip(self._columns_shown, cells, self._row_cells[key], strict=True):
+                    if _signature(cell) != _signature(before):
+                        self.update_cell(key, column.key, cell, update_width=True)
+                self._row_cells[key] = tuple(cells)
+            return
+        selected = self.selected_key
+        index = self.cursor_row
+        self.clear()
+        self.row_keys = keys
+        self._row_cells = {key: tuple(cells) for key, cells in rows}
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        if selected in keys:
+            index = keys.index(selected)
+        if keys:
+            self.move_cursor(row=min(max(index, 0), len(keys) - 1), animate=False)
+
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor, or None for an empty table."""
+        if not self.row_keys or not 0 <= self.cursor_row < len(self.row_keys):
+            return None
+        return self.row_keys[self.cursor_row]
+
+
+def number(value: int | str, style: str = "") -> Text:
+    """A right-aligned cell."""
+    return Text(str(value), style=style, justify="right")
+
+
+def _signature(cell: Cell) -> tuple[str, str, str]:
+    """What a cell looks like (rich's Text equality ignores the base style)."""
+    if isinstance(cell, Text):
+        return cell.plain, str(cell.style), repr(cell.spans)
+    return cell, "", ""

@@ -1,0 +1,77 @@
+"""The worker table: state, current job and for how long, heartbeat age; dead workers marked."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from lensops.snapshot import Snapshot, WorkerSnapshot
+from lensops.tui.palette import Palette
+from lensops.tui.text import age, ago, literal
+from lensops.tui.widgets.table import Column, LiveTable, number
+
+WIDE = 110
+
+
+def worker_columns(width: int) -> list[Column]:
+    columns = [
+        Column("worker", "worker"),
+        Column("queue", "queue"),
+        Column("state", "state"),
+        Column("job", "job"),
+        Column("for", "for", right=True),
+        Column("beat", "heartbeat" if width >= WIDE else "beat", right=True),
+    ]
+    if width >= WIDE:
+        columns += [Column("ok", "ok", right=True), Column("failed", "failed", right=True)]
+    return columns
+
+
+def display_name(worker: WorkerSnapshot, wide: bool) -> str:
+    """The worker's name; when narrow, without the "lensops-<queue>-" its queue column already says."""
+    prefix = f"lensops-{worker.queue}-"
+    if wide or not worker.queue or not worker.name.startswith(prefix):
+        return worker.name
+    return "…" + worker.name.removeprefix(prefix)
+
+
+def _order(worker: WorkerSnapshot) -> tuple[int, str]:
+    """Dead workers first, then busy ones, then the rest: what needs a look comes first."""
+    rank = 0 if not worker.alive else 1 if worker.current_job else 2
+    return rank, worker.name
+
+
+class WorkerTable(LiveTable):
+    BORDER_TITLE = "Workers"
+
+    def __init__(self) -> None:
+        super().__init__(id="workers")
+        self.by_name: dict[str, WorkerSnapshot] = {}
+
+    def show(self, snapshot: Snapshot, colours: Palette, width: int) -> None:
+        self.set_columns(worker_columns(width))
+        ordered = sorted(snapshot.workers, key=_order)
+        self.by_name = {w.name: w for w in ordered}
+        wide = width >= WIDE
+        self.show_rows([(w.name, self._row(w, snapshot.taken_at, colours, wide)) for w in ordered])
+        live = sum(w.alive for w in ordered)
+        dead = len(ordered) - live
+        self.border_subtitle = f"{live} live" + (f", {dead} DEAD" if dead else "")
+
+    def _row(self, w: WorkerSnapshot, now: float, colours: Palette, wide: bool) -> list[Text | str]:
+        if not w.alive:
+            state = Text("DEAD", style=colours.state("dead", bold=True))
+        elif w.current_job:
+            state = Text("busy", style=colours.state("busy"))
+        else:
+            state = Text(w.state, style=colours.state("idle"))
+        job = literal(w.current_job_type or ("-" if not w.current_job else "?"), limit=28 if wide else 18)
+        cells: list[Text | str] = [literal(display_name(w, wide), limit=30 if wide else 20), w.queue, state, job]
+        cells += [number(ago(w.job_since, now) if w.current_job else "-"), number(age(w.heartbeat_age))]
+        if wide:
+            cells += [number(w.successes), number(w.failures)]
+        return cells
+
+    @property
+    def selected(self) -> WorkerSnapshot | None:
+        key = self.selected_key
+        return self.by_name.get(key) if key else None
