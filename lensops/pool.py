@@ -54,6 +54,7 @@ class Child:
     process: BaseProcess
     started: float = field(default_factory=time.monotonic)
     kill_reason: str | None = None
+    told: int | None = None  # the stop signal already sent to it
 
 
 class WorkerPool:
@@ -89,18 +90,20 @@ class WorkerPool:
         return Child(queue, name, process)
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
+        # Only flags here: the loop relays them to every child, including one being spawned right now.
         if self.stopping:
             self.forced = True
             log.warning("second %s: stopping workers by force", signal.Signals(signum).name)
-            for child in self.children:
-                if child.process.is_alive() and child.process.pid:
-                    os.kill(child.process.pid, signal.SIGKILL)
-            return
-        self.stopping = True
-        log.info("%s: letting running jobs finish, then stopping", signal.Signals(signum).name)
+        else:
+            self.stopping = True
+            log.info("%s: letting running jobs finish, then stopping", signal.Signals(signum).name)
+
+    def _relay_stop(self) -> None:
         for child in self.children:
-            if child.process.is_alive() and child.process.pid:
-                os.kill(child.process.pid, signal.SIGTERM)
+            wanted = signal.SIGKILL if self.forced else signal.SIGTERM
+            if child.told != wanted and child.process.is_alive() and child.process.pid:
+                os.kill(child.process.pid, wanted)
+                child.told = wanted
 
     def run(self) -> int:
         """Run until stopped (or drained, in burst mode). Returns the process exit code."""
@@ -116,6 +119,8 @@ class WorkerPool:
         next_watch = time.monotonic() + self.settings.worker.heartbeat
         while self.children or (respawns and not self.stopping):
             time.sleep(0.1)
+            if self.stopping:
+                self._relay_stop()
             now = time.monotonic()
             if now >= next_watch and not self.stopping:
                 next_watch = now + self.settings.worker.heartbeat

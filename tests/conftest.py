@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,6 +8,23 @@ import pytest
 import redis
 
 from tests.redis_server import RedisServer
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Nothing a test runs (in process or as a subprocess) may reach the user's real data dir or
+    Redis: the embedded server, the spool and the outbox default to a directory of this session."""
+    data_dir = tmp_path_factory.mktemp("lensops-data")
+    saved = {name: os.environ.pop(name, None) for name in ("LENSOPS_REDIS_URL", "LENSOPS_CONFIG", "LENSOPS_DATA_DIR")}
+    os.environ["LENSOPS_DATA_DIR"] = str(data_dir)
+    yield
+    from lensops.embedded import EmbeddedRedis
+
+    EmbeddedRedis(data_dir).stop()  # if a test started one there
+    for name, value in saved.items():
+        os.environ.pop(name, None)
+        if value is not None:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
