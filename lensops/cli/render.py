@@ -89,7 +89,7 @@ def snapshot_tables(snapshot: Snapshot) -> Group:
         state_text = Text(w.state.upper() if not w.alive else w.state, style="red" if not w.alive else "")
         job = plain(f"{w.current_job_type or ''} {w.current_job or ''}".strip() or "-")
         workers.add_row(
-            plain(w.name),
+            plain(w.name.removeprefix(f"lensops-{w.queue}-")),  # the queue has its own column
             w.queue,
             state_text,
             job,
