@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import cast
 
 import redis
 
@@ -21,8 +20,3 @@ def resume(connection: redis.Redis, queue: str) -> bool:
     if resumed:
         connection.lpush(keys.wakeup(queue), 1)
     return resumed
-
-
-def paused_since(connection: redis.Redis, queue: str) -> float | None:
-    raw = cast(bytes | None, connection.get(keys.paused(queue)))
-    return float(raw) if raw else None

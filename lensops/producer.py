@@ -265,10 +265,6 @@ def configure(settings: Settings | None = None, connection: redis.Redis | None =
     return _default
 
 
-def default_producer() -> Producer:
-    return _default
-
-
 def enqueue(
     type_name: str,
     payload: Any,

@@ -13,7 +13,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import redis
 
@@ -126,8 +126,3 @@ class Scheduler:
                 log.info("spool: %s", spool.replay(self.producer))
             except Exception as exc:  # never keep the scheduler from starting
                 log.warning("spool not replayed yet: %s", exc)
-
-
-def last_run(connection: redis.Redis, name: str) -> float | None:
-    raw = cast(bytes | None, connection.get(keys.schedule_last_run(name)))
-    return float(raw) if raw else None

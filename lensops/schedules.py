@@ -7,7 +7,7 @@ host computes the same run times, and each run gets a job id derived from its ti
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -151,8 +151,3 @@ def load_schedules(settings: Settings) -> list[Schedule]:
             raise ConfigError(f"{where}: schedules.{name}.payload: {exc}") from None
         schedules.append(schedule)
     return schedules
-
-
-def day_in(zone: str, moment: float, offset_days: int = 0) -> str:
-    """The calendar day (YYYY-MM-DD) at `moment` in `zone`, shifted by `offset_days`."""
-    return (datetime.fromtimestamp(moment, ZoneInfo(zone)) + timedelta(days=offset_days)).date().isoformat()
