@@ -182,7 +182,8 @@ def test_purge_queued_older_than_keeps_young_jobs(cli, seeded, connection):
 def test_purge_asks_on_a_terminal(cli, seeded, connection, monkeypatch):
     monkeypatch.setattr("lensops.cli.operator_cmds._interactive", lambda: True)
     declined = cli("purge", "scheduled", "--state", "finished", input="n\n")
-    assert declined.exit_code == 1 and "Remove 3 finished job(s) in scheduled?" in declined.stdout
+    assert declined.exit_code == 1 and "Remove 3 finished job(s) in scheduled?" in declined.stderr
+    assert "Remove" not in declined.stdout  # the question never mixes into --json or piped output
     assert connection.zcard(keys.rq_registry("finished", "scheduled")) == 3
     accepted = cli("purge", "scheduled", "--state", "finished", input="y\n")
     assert accepted.exit_code == 0
@@ -198,3 +199,21 @@ def test_cancel_queued_and_refuse_finished(cli, seeded, connection):
     assert connection.hget(keys.rq_job(target), "status") == b"canceled"
     assert target.encode() not in connection.lrange(keys.rq_queue("oma"), 0, -1)
     assert connection.zscore(keys.rq_registry("canceled", "oma"), target) > time.time()
+
+
+def test_markup_in_names_from_redis_is_shown_literally(cli, connection, make_settings):
+    """A plain rq worker on the same Redis may have any queue name: it must not crash or restyle output."""
+    import rq
+
+    rq.Worker([rq.Queue("[/oops]", connection=connection)], connection=connection, name="[red]plainrq").register_birth()
+    result = cli("stats", env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "[/oops]" in result.stdout and "[red]plainrq" in result.stdout
+
+
+def test_usage_errors_win_over_an_unreachable_redis(cli, monkeypatch):
+    monkeypatch.setenv("LENSOPS_REDIS_URL", "redis://127.0.0.1:1/0")
+    assert cli("retry").exit_code == 2
+    assert cli("retry", "--all").exit_code == 2
+    assert cli("purge", "scheduled", "--state", "started", "--yes").exit_code == 2
+    assert cli("retry", "some-id").exit_code == 1  # well-formed: now Redis is the problem

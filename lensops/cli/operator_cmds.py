@@ -83,7 +83,7 @@ def health(
     except ValueError as exc:
         fail(f"--max-latency: {exc}", EXIT_USAGE)
     settings = state(ctx).settings()
-    connection = connect(settings)
+    connection = connect(settings, start_embedded=False)  # a probe observes: it never starts Redis
     redis_health = check_health(connection)
     document: dict[str, Any]
     if not redis_health.reachable:
@@ -241,17 +241,17 @@ def retry(
     """Requeue failed jobs with a fresh attempt budget; exit 1 if any id could not be retried."""
     from lensops.actions import failed_job_ids, retry_jobs
 
-    settings, connection = state(ctx).settings(), state(ctx).connection()
+    settings = state(ctx).settings()
     if job_ids and retry_all:
         fail("give job ids or --queue Q --all, not both", EXIT_USAGE)
-    if retry_all:
-        if not queue:
-            fail("--all needs --queue", EXIT_USAGE)
-        ids = failed_job_ids(connection, check_queue(settings, queue), type_name)
-    elif job_ids:
-        ids = job_ids
-    else:
+    if not job_ids and not retry_all:
         fail("nothing to retry: give job ids, or --queue Q --all", EXIT_USAGE)
+    if retry_all and not queue:
+        fail("--all needs --queue", EXIT_USAGE)
+    if queue:
+        check_queue(settings, queue)
+    connection = state(ctx).connection()  # usage is checked first: a bad command line says so even offline
+    ids = failed_job_ids(connection, queue, type_name) if retry_all and queue else list(job_ids or [])
     with _progress(len(ids), "retrying", quiet=as_json) as advance:
         report = retry_jobs(connection, settings, ids, advance)
     if as_json:
@@ -279,7 +279,7 @@ def purge(
     from lensops.actions import purge as purge_jobs
     from lensops.durations import parse_duration
 
-    settings, connection = state(ctx).settings(), state(ctx).connection()
+    settings = state(ctx).settings()
     check_queue(settings, queue)
     if job_state not in PURGEABLE:
         fail(f"cannot purge state {job_state!r} (purgeable: {', '.join(PURGEABLE)})", EXIT_USAGE)
@@ -288,11 +288,12 @@ def purge(
     except ValueError as exc:
         fail(f"--older-than: {exc}", EXIT_USAGE)
     scope = f"{job_state} job(s) in {queue}" + (f" older than {older_than}" if older_than else "")
+    connection = state(ctx).connection()
     if not dry_run and not yes:
         if not _interactive():
             fail(f"refusing to purge {scope} without --yes (not a terminal to ask on)", EXIT_USAGE)
         count = len(purge_jobs(connection, queue, job_state, older_than=age_limit, dry_run=True))
-        if not typer.confirm(f"Remove {count} {scope}?", default=False):
+        if not typer.confirm(f"Remove {count} {scope}?", default=False, err=True):
             fail("purge cancelled, nothing removed")
     with _progress(None, "purging", quiet=as_json or dry_run) as advance:
         removed = purge_jobs(connection, queue, job_state, older_than=age_limit, dry_run=dry_run, progress=advance)

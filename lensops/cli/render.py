@@ -86,11 +86,12 @@ def snapshot_tables(snapshot: Snapshot) -> Group:
     for column in ("worker", "queue", "state", "job", "running for", "heartbeat", "ok", "failed"):
         workers.add_column(column)
     for w in snapshot.workers:
-        state_text = Text(w.state.upper() if not w.alive else w.state, style="red" if not w.alive else "")
+        state_text = plain(w.state.upper() if not w.alive else w.state)
+        state_text.stylize("red" if not w.alive else "")
         job = plain(f"{w.current_job_type or ''} {w.current_job or ''}".strip() or "-")
         workers.add_row(
             plain(w.name.removeprefix(f"lensops-{w.queue}-")),  # the queue has its own column
-            w.queue,
+            plain(w.queue),
             state_text,
             job,
             ago(w.job_since, snapshot.taken_at),
@@ -106,9 +107,9 @@ def snapshot_tables(snapshot: Snapshot) -> Group:
     for f in snapshot.failures[:10]:
         failures.add_row(
             ago(f.at, snapshot.taken_at),
-            f.queue,
+            plain(f.queue),
             plain(f.type),
-            f.id,
+            plain(f.id),
             plain(f"{f.exc_type}: {f.message}"[:120]),
             str(f.attempts),
         )
@@ -122,10 +123,10 @@ def jobs_table(page: JobPage) -> Table:
     now = time.time()
     for job in page.jobs:
         table.add_row(
-            job.id,
+            plain(job.id),
             plain(job.type),
-            job.queue,
-            job.priority,
+            plain(job.queue),
+            plain(job.priority),
             Text(job.state, style=STATE_STYLE.get(job.state, "")),
             str(job.attempt),
             ago(job.when, now),
@@ -144,7 +145,7 @@ def job_detail(detail: JobDetail) -> Group:
         ("queue", f"{summary.queue} ({summary.priority})"),
         ("state", summary.state),
         ("attempt", summary.attempt),
-        ("retries left", detail.retries_left),
+        ("retries left", detail.retries_left if summary.state not in ("failed", "finished", "canceled") else None),
         ("timeout", f"{detail.timeout}s" if detail.timeout else "-"),
         ("worker", detail.worker or "-"),
         ("created", _stamp(detail.created_at)),
@@ -161,7 +162,7 @@ def job_detail(detail: JobDetail) -> Group:
         parts += [Text("\nresult", style="bold"), plain(json.dumps(detail.result, indent=2, default=str))]
     for attempt in detail.attempts:
         header = f"\nattempt {attempt.attempt} failed {_stamp(attempt.at)} on {attempt.worker or '-'}"
-        parts += [Text(header, style="bold red"), plain(attempt.traceback or f"{attempt.exc_type}: {attempt.message}")]
+        parts += [plain(header), plain(attempt.traceback or f"{attempt.exc_type}: {attempt.message}")]
     return Group(*parts)
 
 

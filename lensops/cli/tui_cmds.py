@@ -6,7 +6,7 @@ Textual is imported only when the dashboard opens, so the other commands start f
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -37,7 +37,8 @@ def dashboard(
     _need_terminal()
     settings = state(ctx).settings()
     # No PING first: with Redis down the dashboard opens anyway, says so, and reconnects by itself.
-    run_dashboard(settings, connect(settings), refresh=refresh, read_only=read_only)
+    # Read-only means read-only: it never starts (or writes files of) an embedded Redis.
+    run_dashboard(settings, connect(settings, start_embedded=not read_only), refresh=refresh, read_only=read_only)
 
 
 @app.command()
@@ -84,7 +85,12 @@ def demo(
                 from lensops.tui.app import DashboardApp
                 from lensops.tui.source import RedisSource
 
-                DashboardApp(RedisSource(running.settings, running.connection), refresh=refresh).run()
+                global _dashboard
+                _dashboard = DashboardApp(RedisSource(running.settings, running.connection), refresh=refresh)
+                try:
+                    _dashboard.run()
+                finally:
+                    _dashboard = None
                 running.check()
             say("stopping the workers and Redis")
     except KeyboardInterrupt:
@@ -104,5 +110,17 @@ def demo(
     Console(highlight=False).print(snapshot_tables(snapshot))
 
 
+_dashboard: Any = None  # the demo's dashboard while it runs
+
+
 def _interrupt(signum: int, _frame: object) -> None:
+    import signal
+
+    if _dashboard is not None:
+        # Let Textual shut its driver down itself (a dead terminal otherwise leaves its threads spinning);
+        # the demo then stops everything it started on the normal way out.
+        _dashboard.call_next(_dashboard.exit)
+        return
+    for other in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(other, signal.SIG_IGN)  # the clean-up that follows must not be cut short
     raise KeyboardInterrupt(f"signal {signum}")

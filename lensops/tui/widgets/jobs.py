@@ -63,8 +63,8 @@ class JobTable(LiveTable):
             "when": number(ago(job.when, now)),
             "id": literal(short_id(job.id, 14)),
             "type": literal(job.type, limit=24),
-            "queue": job.queue,
-            "priority": job.priority,
+            "queue": literal(job.queue),
+            "priority": literal(job.priority),
             "state": Text(job.state, style=colours.state(job.state)),
             "attempt": number(job.attempt),
         }

@@ -63,9 +63,15 @@ class WorkerTable(LiveTable):
         elif w.current_job:
             state = Text("busy", style=colours.state("busy"))
         else:
-            state = Text(w.state, style=colours.state("idle"))
+            state = literal(w.state)
+            state.stylize(colours.state("idle"))
         job = literal(w.current_job_type or ("-" if not w.current_job else "?"), limit=28 if wide else 18)
-        cells: list[Text | str] = [literal(display_name(w, wide), limit=30 if wide else 20), w.queue, state, job]
+        cells: list[Text | str] = [
+            literal(display_name(w, wide), limit=30 if wide else 20),
+            literal(w.queue),
+            state,
+            job,
+        ]
         cells += [number(ago(w.job_since, now) if w.current_job else "-"), number(age(w.heartbeat_age))]
         if wide:
             cells += [number(w.successes), number(w.failures)]
