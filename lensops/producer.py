@@ -1,7 +1,7 @@
 """The enqueue API for the host application.
 
 ``lensops.enqueue(type, payload, ...)`` validates the payload against the job type's schema before
-anything is written, then writes an rq job (JSON, never pickle) in one Redis round trip. When Redis
+anything is written, then writes an rq job (JSON only: nothing is ever unpickled) in one Redis round trip. When Redis
 is unreachable the queue's ``fallback`` decides: run inline, spool to disk, or raise.
 """
 
