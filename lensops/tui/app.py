@@ -88,12 +88,16 @@ class DashboardApp(App[None]):
 
     def _poll_finished(self) -> None:
         self._polling = False
+        if not self.is_running:
+            return
         delay = SOON if self._poll_again else self.refresh_interval
         self._poll_again = False
         self._timer = self.set_timer(delay, self.poll_now, name="poll")
 
     def render_state(self) -> None:
         """Show the latest state on the current screen; skipped while a dialog is open."""
+        if not self.screen_stack:
+            return  # a poll that finished while the app was shutting down
         screen = self.screen
         if isinstance(screen, ModalScreen) or not isinstance(screen, LiveScreen):
             return  # the screen underneath renders when it is resumed
