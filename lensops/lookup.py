@@ -11,7 +11,7 @@ import base64
 import json
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import redis
 
@@ -112,12 +112,13 @@ def summarize(job_id: str, fields: dict[bytes, bytes], state: str | None = None)
     )
 
 
-def _source(connection: redis.Redis, physical: str, state: str, start: int, count: int) -> list[bytes]:
-    """Up to `count` ids of one rq queue or registry, newest first, skipping the first `start`."""
+def _read_source(pipe: Any, physical: str, state: str, start: int, count: int) -> None:
+    """Queue the read of up to `count` ids of one rq queue or registry, skipping the newest `start`."""
     if state == "queued":
         end = -1 - start
-        return list(reversed(cast(list[bytes], connection.lrange(keys.rq_queue(physical), end - count + 1, end))))
-    return cast(list[bytes], connection.zrevrange(keys.rq_registry(state, physical), start, start + count - 1))
+        pipe.lrange(keys.rq_queue(physical), end - count + 1, end)  # oldest first: reversed below
+    else:
+        pipe.zrevrange(keys.rq_registry(state, physical), start, start + count - 1)
 
 
 def list_jobs(
@@ -150,10 +151,13 @@ def list_jobs(
     exhausted: set[tuple[str, str]] = set()
     while len(matches) <= wanted and examined < SCAN_LIMIT and len(exhausted) < len(sources):
         fetched: list[tuple[str, str]] = []
-        for source in sources:
-            if source in exhausted:
-                continue
-            ids = _source(connection, source[0], source[1], cursor[source], batch)
+        reading = [source for source in sources if source not in exhausted]
+        with connection.pipeline(transaction=False) as pipe:  # every source in one round trip
+            for physical, state in reading:
+                _read_source(pipe, physical, state, cursor[(physical, state)], batch)
+            pages = pipe.execute()
+        for source, page in zip(reading, pages, strict=True):
+            ids = list(reversed(page)) if source[1] == "queued" else page
             cursor[source] += len(ids)
             if len(ids) < batch:
                 exhausted.add(source)
