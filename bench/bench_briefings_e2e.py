@@ -72,7 +72,7 @@ def main() -> None:
         print(f"{len(ids)} briefings for {END}, one per active company of {options.companies}")
         print(f"  seeding the database          {seeded:6.1f} s (not counted)")
         print(f"  fan-out to last one finished  {wall:6.2f} s   (seed system: 30-60 s)")
-        print(f"  first job of each process     {max(runs):6.2f} s (imports pandas, statsmodels)")
+        print(f"  slowest briefing              {max(runs):6.2f} s (workers preload pandas and statsmodels)")
         print(f"  run time per briefing         mean {statistics.mean(runs) * 1000:5.0f} ms, "
               f"p95 {sorted(runs)[int(len(runs) * 0.95) - 1] * 1000:5.0f} ms")  # fmt: skip
         print(f"  waiting in the queue          mean {statistics.mean(waits):5.2f} s (2 workers for {len(ids)} jobs)")

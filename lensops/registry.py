@@ -73,6 +73,7 @@ class JobType:
     description: str = ""
     limiter: str | None = None  # a named limiter used instead of the queue's rate
     default_priority: str = "medium"
+    preload: tuple[str, ...] = ()  # heavy modules a worker imports at start, not in the first job
     extra: dict[str, Any] = field(default_factory=dict)
 
     def validate(self, payload: Any) -> BaseModel:
@@ -121,6 +122,7 @@ def job_type(
     example: dict[str, Any],
     limiter: str | None = None,
     default_priority: str = "medium",
+    preload: tuple[str, ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Declare the decorated function as the handler of job type `name`.
 
@@ -141,6 +143,7 @@ def job_type(
             description=(handler.__doc__ or "").strip().split("\n")[0],
             limiter=limiter,
             default_priority=default_priority,
+            preload=preload,
         )
         declared.validate(example)
         _TYPES[name] = declared

@@ -117,8 +117,24 @@ class QueueWorker:
             pipe.expire(self.key, 60)
             pipe.execute()
 
+    def warm_up(self) -> None:
+        """Import the heavy libraries this queue's handlers use, so the first job does not pay for them."""
+        import importlib
+
+        from lensops.registry import load_job_types
+
+        for job_type in load_job_types().values():
+            if job_type.queue != self.queue:
+                continue
+            for module in job_type.preload:
+                try:
+                    importlib.import_module(module)
+                except ImportError as exc:  # the handler will report it properly when it runs
+                    log.warning("worker %s: could not preload %s: %s", self.name, module, exc)
+
     def run(self) -> int:
         """Work until asked to stop (or, in burst mode, until the queue is drained). Returns jobs run."""
+        self.warm_up()
         self.register()
         beat = threading.Thread(target=self._heartbeat_loop, name="lensops-heartbeat", daemon=True)
         beat.start()

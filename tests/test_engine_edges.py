@@ -145,3 +145,24 @@ def test_supervisor_kills_a_job_that_swallows_its_timeout(tmp_path, redis_url, c
     assert code == 0, (code, err)
     [attempt] = [json.loads(a) for a in connection.lrange(keys.attempts(job_id), 0, -1)]
     assert "killed by its supervisor" in attempt["message"] and "past its 1s timeout" in attempt["message"]
+
+
+def test_worker_preloads_its_queues_heavy_modules(producer, connection):
+    import sys
+
+    from pydantic import BaseModel
+
+    from lensops.registry import job_type
+
+    class Empty(BaseModel):
+        pass
+
+    @job_type("test.preloaded", queue="oma", payload=Empty, example={}, preload=("tests.preload_marker",))
+    def preloaded(payload: Empty, ctx) -> None:
+        """Needs a heavy module."""
+
+    sys.modules.pop("tests.preload_marker", None)
+    QueueWorker(producer.settings, connection, "pdf").warm_up()
+    assert "tests.preload_marker" not in sys.modules  # another queue's needs are not loaded
+    QueueWorker(producer.settings, connection, "oma").warm_up()
+    assert "tests.preload_marker" in sys.modules
