@@ -249,7 +249,7 @@ def _build(raw: dict[str, Any], source: Path | None, env: os._Environ[str] | dic
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(where, exc)) from None
+        raise ConfigError(describe_errors(where, exc)) from None
 
 
 def _resolve(base: Path, value: str | Path) -> Path:
@@ -257,10 +257,13 @@ def _resolve(base: Path, value: str | Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
-def _describe(where: str, exc: ValidationError) -> str:
+def describe_errors(where: str, exc: ValidationError, section: str = "") -> str:
+    """pydantic's errors as lines of "<file>: <section.key>: <reason>", for every config table."""
     lines = []
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"])
+        # pydantic names validator functions in `loc`; they are not keys anyone wrote
+        parts = [str(part) for part in error["loc"] if not str(part).startswith("function-")]
+        key = ".".join([section, *parts] if section else parts)
         reason = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             reason = "unknown key"

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lensops.config import Seconds
+from lensops.config import Seconds, describe_errors
 
 LLM_URL_ENV = "LENSOPS_LLM_URL"
 LLM_MODEL_ENV = "LENSOPS_LLM_MODEL"
@@ -47,12 +47,8 @@ def ai_settings(settings: Any | None) -> AISettings:
     try:
         return AISettings.model_validate(raw)
     except ValidationError as exc:
-        reasons = "; ".join(
-            f"ai.{'.'.join(str(p) for p in e['loc'])}: "
-            + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"])
-            for e in exc.errors()
-        )
-        raise AISettingsError(reasons) from None
+        where = str(getattr(settings, "source", None) or "defaults")
+        raise AISettingsError(describe_errors(where, exc, "ai")) from None
 
 
 class LLMConfig(BaseModel):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lensops.config import describe_errors
 from lensops.data.errors import DatabaseNotReady, DataConfigError
 
 if TYPE_CHECKING:
@@ -45,12 +46,8 @@ def data_settings(settings: Any | None) -> DataSettings:
     try:
         return DataSettings.model_validate(raw)
     except ValidationError as exc:
-        reasons = "; ".join(
-            f"data.{'.'.join(str(p) for p in e['loc'])}: "
-            + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"])
-            for e in exc.errors()
-        )
-        raise DataConfigError(reasons) from None
+        where = str(getattr(settings, "source", None) or "defaults")
+        raise DataConfigError(describe_errors(where, exc, "data")) from None
 
 
 def database_url(settings: Any | None = None, environ: Mapping[str, str] | None = None) -> str:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from lensops.config import ConfigError, Seconds, Settings
+from lensops.config import ConfigError, Seconds, Settings, describe_errors
 from lensops.email.payloads import Mailbox
 
 DEFAULT_RECORD_TTL = 7 * 86400.0
@@ -120,12 +120,7 @@ def load_email_settings(settings: Settings | None, environ: Mapping[str, str] | 
     try:
         return EmailSettings.model_validate(raw)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            key = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
-            reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-            problems.append(f"{where}: email.{key}: {reason.removeprefix('Value error, ')}")
-        raise ConfigError("\n".join(problems)) from None
+        raise ConfigError(describe_errors(where, exc, "email")) from None
 
 
 def attachment_roots(email: EmailSettings, settings: Settings | None) -> list[Path]:

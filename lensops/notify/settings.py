@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lensops.config import ConfigError, Seconds, Settings
+from lensops.config import ConfigError, Seconds, Settings, describe_errors
 
 
 class NotificationSettings(BaseModel):
@@ -38,12 +38,7 @@ def load_notification_settings(settings: Settings | None) -> NotificationSetting
     try:
         parsed = NotificationSettings.model_validate(settings.sections.get("notification", {}))
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            key = ".".join(str(part) for part in error["loc"])
-            reason = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-            problems.append(f"{where}: notification.{key}: {reason.removeprefix('Value error, ')}")
-        raise ConfigError("\n".join(problems)) from None
+        raise ConfigError(describe_errors(where, exc, "notification")) from None
     if parsed.ttl < 1:
         raise ConfigError(f"{where}: notification.ttl: must be at least 1 second")
     return parsed
