@@ -76,9 +76,9 @@ class Scheduler:
         """Enqueue every run due at `now` (default: the clock) and promote due delayed jobs."""
         now = self.clock() if now is None else now
         done: list[ScheduledRun] = []
+        last_runs = self.last_runs()  # one round trip for every schedule
         for schedule in self.schedules:
-            last = self.last_runs()[schedule.name]
-            runs, mark = schedule.due(last, now)
+            runs, mark = schedule.due(last_runs[schedule.name], now)
             for run_at in runs:
                 outcome = self.producer.enqueue(
                     schedule.type, schedule.payload, job_id=schedule.job_id(run_at), priority=schedule.priority
