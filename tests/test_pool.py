@@ -34,12 +34,16 @@ def test_rate_limit_is_shared_by_two_pools(tmp_path, redis_url, connection, make
     config = write_config(tmp_path / "config.toml", redis_url, queues)
     settings = make_settings(queues={"email": {"concurrency": 2, "rate": "5/second", "retries": 0}})
     producer = Producer(settings, connection)
-    ids = [producer.enqueue("system.noop", {"n": n}, queue="email").id for n in range(20)]
-    pools = [start_pool(config, "email", "--burst") for _ in range(2)]
-    wait_for(lambda: all(p.poll() is not None for p in pools), timeout=60, what="both pools to drain")
-    assert [p.returncode for p in pools] == [0, 0], [p.stderr.read() for p in pools if p.stderr]
+    pools = [start_pool(config, "email") for _ in range(2)]
+    try:
+        # Both pools compete from the first job: one that starts slowly must not find the work done.
+        wait_for(lambda: connection.scard(keys.RQ_WORKERS) == 4, timeout=30, what="4 workers of 2 pools")
+        ids = [producer.enqueue("system.noop", {"n": n}, queue="email").id for n in range(20)]
+        wait_for(lambda: all(fetch(connection, i).get_status() == "finished" for i in ids), timeout=60, what="the jobs")
+    finally:
+        results = [stop(pool) for pool in pools]
+    assert [code for code, _ in results] == [0, 0], results
     jobs = [fetch(connection, job_id) for job_id in ids]
-    assert {job.get_status() for job in jobs} == {"finished"}
     workers = {job.worker_name for job in jobs}
     assert len(workers) >= 3, workers  # 2 pools x 2 processes shared the work
     starts = sorted(job.started_at.timestamp() for job in jobs)
