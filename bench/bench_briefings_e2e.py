@@ -21,8 +21,8 @@ from pathlib import Path
 
 import redis
 
-from lensops import keys
-from lensops.snapshot import parse_time
+from lensops.engine import keys
+from lensops.ops.snapshot import parse_time
 from tests.redis_server import RedisServer
 
 END = "2025-06-30"

@@ -24,13 +24,13 @@ from typing import Any
 
 import redis
 
-from lensops import keys
 from lensops.config import _build
-from lensops.producer import Producer
+from lensops.engine import keys
+from lensops.engine.producer import Producer
+from lensops.engine.worker import QueueWorker
 from lensops.tui.app import DashboardApp
 from lensops.tui.screens.overview import OverviewScreen
 from lensops.tui.source import JobQuery, RedisSource
-from lensops.worker import QueueWorker
 from tests.redis_server import RedisServer
 
 

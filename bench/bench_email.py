@@ -31,8 +31,8 @@ from lensops.config import _build
 from lensops.email.sender import send_email_job
 from lensops.email.settings import SmtpSettings
 from lensops.email.transports import SmtpTransport, close_connections
+from lensops.engine.registry import JobContext, get_job_type
 from lensops.jobs import email as email_jobs
-from lensops.registry import JobContext, get_job_type
 from tests.redis_server import RedisServer, free_port
 
 SEED_PER_MINUTE = 10  # the lab's system before queues
@@ -86,8 +86,8 @@ def run_handlers(count: int, connection: redis.Redis, settings: Any, transport: 
 
 
 def run_worker(count: int, connection: redis.Redis, settings: Any) -> float:
-    from lensops.producer import Producer
-    from lensops.worker import QueueWorker
+    from lensops.engine.producer import Producer
+    from lensops.engine.worker import QueueWorker
 
     producer = Producer(settings, connection)
     for _ in range(count):

@@ -22,8 +22,8 @@ from rq import Queue, SimpleWorker, Worker
 
 from bench.noop import noop
 from lensops.config import _build
-from lensops.producer import Producer
-from lensops.worker import QueueWorker
+from lensops.engine.producer import Producer
+from lensops.engine.worker import QueueWorker
 from tests.redis_server import RedisServer
 
 _round_trips = 0

@@ -29,10 +29,10 @@ from rq.registry import (
     StartedJobRegistry,
 )
 
-from lensops import keys
 from lensops.config import PRIORITIES, QUEUE_NAMES, _build
-from lensops.producer import Producer
-from lensops.snapshot import collect_snapshot
+from lensops.engine import keys
+from lensops.engine.producer import Producer
+from lensops.ops.snapshot import collect_snapshot
 from tests.redis_server import RedisServer
 
 

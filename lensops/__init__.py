@@ -25,17 +25,17 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from lensops.producer import enqueue, enqueue_at, enqueue_in
-    from lensops.registry import JobContext, PayloadError, PermanentError, UnknownJobType
+    from lensops.engine.producer import enqueue, enqueue_at, enqueue_in
+    from lensops.engine.registry import JobContext, PayloadError, PermanentError, UnknownJobType
 
 _LAZY = {
-    "enqueue": "lensops.producer",
-    "enqueue_in": "lensops.producer",
-    "enqueue_at": "lensops.producer",
-    "JobContext": "lensops.registry",
-    "PayloadError": "lensops.registry",
-    "PermanentError": "lensops.registry",
-    "UnknownJobType": "lensops.registry",
+    "enqueue": "lensops.engine.producer",
+    "enqueue_in": "lensops.engine.producer",
+    "enqueue_at": "lensops.engine.producer",
+    "JobContext": "lensops.engine.registry",
+    "PayloadError": "lensops.engine.registry",
+    "PermanentError": "lensops.engine.registry",
+    "UnknownJobType": "lensops.engine.registry",
 }
 
 

@@ -28,10 +28,10 @@ from typing import IO, Any
 import redis
 
 from lensops.config import Settings, load_settings
-from lensops.connection import RedisUnavailable, connect
-from lensops.embedded import EmbeddedRedis
-from lensops.registry import JobType, PayloadError, UnknownJobType, load_job_types
-from lensops.snapshot import Snapshot, collect_snapshot
+from lensops.engine.registry import JobType, PayloadError, UnknownJobType, load_job_types
+from lensops.ops.snapshot import Snapshot, collect_snapshot
+from lensops.redis.connection import RedisUnavailable, connect
+from lensops.redis.embedded import EmbeddedRedis
 
 log = logging.getLogger("lensops.demo")
 
@@ -147,7 +147,7 @@ class JobStream(threading.Thread):
         seed: int | None = None,
     ):
         super().__init__(name="lensops-demo-stream", daemon=True)
-        from lensops.producer import Producer
+        from lensops.engine.producer import Producer
 
         self.producer = Producer(settings, connection)
         self.connection = connection
@@ -185,7 +185,7 @@ class JobStream(threading.Thread):
 
     def _pause_step(self, elapsed: float) -> None:
         """Pause the queue when the window opens, resume it when it closes (each once)."""
-        from lensops.control import pause, resume
+        from lensops.ops.control import pause, resume
 
         if self.pause_window is None or self.resumed:
             return

@@ -18,7 +18,7 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     saved = {name: os.environ.pop(name, None) for name in ("LENSOPS_REDIS_URL", "LENSOPS_CONFIG", "LENSOPS_DATA_DIR")}
     os.environ["LENSOPS_DATA_DIR"] = str(data_dir)
     yield
-    from lensops.embedded import EmbeddedRedis
+    from lensops.redis.embedded import EmbeddedRedis
 
     EmbeddedRedis(data_dir).stop()  # if a test started one there
     for name, value in saved.items():
@@ -81,13 +81,13 @@ def settings(make_settings):
 
 @pytest.fixture
 def producer(settings, connection):
-    from lensops.producer import Producer
+    from lensops.engine.producer import Producer
 
     return Producer(settings, connection)
 
 
 def run_burst(settings, connection, queue: str = "scheduled") -> int:
     """Run one in-process worker on `queue` until it is drained; returns the jobs it ran."""
-    from lensops.worker import QueueWorker
+    from lensops.engine.worker import QueueWorker
 
     return QueueWorker(settings, connection, queue, burst=True).run()

@@ -7,7 +7,7 @@ import time
 
 from pydantic import BaseModel, ConfigDict
 
-from lensops.registry import JobContext, job_type
+from lensops.engine.registry import JobContext, job_type
 
 
 class StubbornPayload(BaseModel):

@@ -17,8 +17,8 @@ from lensops.ai.anomaly import (
     same_weekday_baseline,
 )
 from lensops.data.records import DayTotals, ProductDay
+from lensops.engine.registry import PermanentError
 from lensops.jobs.ai import AnomalyPayload, anomaly
-from lensops.registry import PermanentError
 from tests.test_data_fixtures import END, SCOPE, context, isolate_env, raw, seed_sqlite, settings_for
 
 START = date(2025, 3, 3)  # a Monday

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from lensops import registry
 from lensops.ai.notify import INSIGHT_TYPE, insight_payload, send_insight
+from lensops.engine import registry
+from lensops.engine.registry import PermanentError
 from lensops.jobs.ai import BriefingPayload, briefing
-from lensops.registry import PermanentError
 from tests.test_data_fixtures import END, SCOPE, context, isolate_env, numbers_in, raw, seed_sqlite, settings_for
 
 INSIGHT_FIELDS = {"recipient", "title", "body", "link", "priority", "insight_type"}
@@ -161,12 +161,12 @@ def test_an_unreachable_database_is_left_to_retry() -> None:
 def test_insight_is_skipped_with_a_reason_when_the_producer_is_missing(
     seeded: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(sys.modules, "lensops.producer", None)  # import now raises ImportError
+    monkeypatch.setitem(sys.modules, "lensops.engine.producer", None)  # import now raises ImportError
     payload = BriefingPayload(company_id=planted(seeded, "volume_spike", END), day=END)
     result = briefing(payload, context(settings_for(f"sqlite:///{seeded}")))
     assert result["anomalies"]
     assert result["insight"]["sent"] is False
-    assert result["insight"]["skipped"].startswith("lensops.producer is not importable")
+    assert result["insight"]["skipped"].startswith("lensops.engine.producer is not importable")
 
 
 def test_insight_is_skipped_when_the_type_is_not_declared(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:

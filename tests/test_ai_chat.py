@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from lensops.ai.llm import LLMUnavailable, chat_completion
 from lensops.ai.settings import AISettingsError, LLMConfig, llm_config
 from lensops.config import Settings
+from lensops.engine.registry import PermanentError
 from lensops.jobs.ai import ChatPayload, chat
-from lensops.registry import PermanentError
 from tests.test_data_fixtures import END, SCOPE, context, isolate_env, raw, seed_sqlite, settings_for
 
 QUESTION = "How many orders did we place in the last four weeks?"

@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from lensops.ai.forecast import ForecastError, backtest, forecast_orders
+from lensops.engine.registry import PermanentError
 from lensops.jobs.ai import ForecastPayload, forecast
-from lensops.registry import PermanentError
 from tests.test_data_fixtures import END, SCOPE, context, isolate_env, raw, seed_sqlite, settings_for
 
 START = date(2025, 1, 6)  # a Monday

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 import lensops.jobs.ai  # noqa: F401  (declares the types)
-from lensops.registry import get_job_type
+from lensops.engine.registry import get_job_type
 
 AI_TYPES = ("ai.briefing", "ai.forecast", "ai.anomaly", "ai.insight", "ai.chat")
 
@@ -51,7 +51,7 @@ def test_importing_the_job_module_stays_cheap() -> None:
     ],
 )
 def test_bad_payloads_name_the_field(name: str, payload: dict[str, Any], field: str) -> None:
-    from lensops.registry import PayloadError
+    from lensops.engine.registry import PayloadError
 
     with pytest.raises(PayloadError) as caught:
         get_job_type(name).validate(payload)

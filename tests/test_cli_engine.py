@@ -10,9 +10,9 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from lensops import keys
 from lensops.cli.app import app
-from lensops.registry import load_job_types
+from lensops.engine import keys
+from lensops.engine.registry import load_job_types
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_pause_and_resume(cli, connection):
 
 
 def test_spool_status_and_flush(cli, connection, tmp_path, settings):
-    from lensops.spool import Spool, SpooledJob
+    from lensops.engine.spool import Spool, SpooledJob
 
     Spool(tmp_path / "spool.jsonl").append(SpooledJob("sp-1", "system.noop", {"n": 1}, "medium", "scheduled", None, 0))
     assert json.loads(cli("spool", "status", "--json").stdout)["pending"] == 1

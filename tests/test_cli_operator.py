@@ -8,10 +8,10 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from lensops import keys
 from lensops.cli.app import app
-from lensops.producer import Producer
-from lensops.worker import QueueWorker
+from lensops.engine import keys
+from lensops.engine.producer import Producer
+from lensops.engine.worker import QueueWorker
 from tests.conftest import run_burst
 
 

@@ -12,8 +12,8 @@ import redis
 import trustme
 
 from lensops.config import _build
-from lensops.connection import check_health, connect, mask_url
-from lensops.producer import Producer
+from lensops.engine.producer import Producer
+from lensops.redis.connection import check_health, connect, mask_url
 from tests.redis_server import free_port, redis_server_binary
 
 

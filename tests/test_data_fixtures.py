@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from lensops.config import Settings
-from lensops.registry import JobContext
+from lensops.engine.registry import JobContext
 
 # Environment variables that would redirect the code under test.
 ISOLATED_ENV = (

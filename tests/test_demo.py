@@ -16,8 +16,8 @@ import pytest
 
 from lensops.config import load_settings
 from lensops.demo import PAUSED_QUEUE, clean_environment, frame_trace, job_mix, write_demo_config
+from lensops.engine.registry import get_job_type, load_job_types
 from lensops.oma import OmaError, inspect_bytes
-from lensops.registry import get_job_type, load_job_types
 from tests.pool_helpers import wait_for
 
 

@@ -18,8 +18,8 @@ from rq.serializers import JSONSerializer
 from lensops.config import Settings, load_settings
 from lensops.email.errors import TransientEmailError
 from lensops.email.settings import ENV_OVERRIDES
+from lensops.engine.registry import JobContext, PermanentError, get_job_type
 from lensops.jobs import email as email_jobs
-from lensops.registry import JobContext, PermanentError, get_job_type
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

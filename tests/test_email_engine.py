@@ -9,10 +9,10 @@ import sys
 import textwrap
 from email import message_from_bytes, policy
 
-from lensops import keys
 from lensops.config import load_settings
+from lensops.engine import keys
+from lensops.engine.producer import Producer
 from lensops.jobs import email as email_jobs
-from lensops.producer import Producer
 from tests.conftest import run_burst
 from tests.pool_helpers import stop, wait_for
 from tests.test_email_smtp import ENV_OVERRIDES, SmtpServer, smtp, smtp_settings  # noqa: F401
@@ -92,7 +92,7 @@ def test_pool_worker_killed_after_acceptance_sends_exactly_one_copy(smtp, connec
     assert len(smtp.handler.messages) == 1
     [attempt] = [json.loads(a) for a in connection.lrange(keys.attempts(job_id), 0, -1)]
     assert "killed by SIGKILL" in attempt["message"]
-    from lensops.lookup import job_detail
+    from lensops.ops.lookup import job_detail
 
     assert job_detail(connection, job_id).result["status"] == "already_sent"
 
@@ -100,7 +100,7 @@ def test_pool_worker_killed_after_acceptance_sends_exactly_one_copy(smtp, connec
 def test_invoice_pdf_is_attached_after_its_job_finishes(connection, tmp_path, make_settings):
     settings = make_settings(queues={"pdf": {"rate": None}, "email": {"rate": None}})
     producer = Producer(settings, connection)
-    from lensops.registry import get_job_type
+    from lensops.engine.registry import get_job_type
 
     pdf_id = producer.enqueue("pdf.invoice", get_job_type("pdf.invoice").example).id
     mail = {**email_jobs.GENERAL_EXAMPLE, "attach_result_of": pdf_id}

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from lensops.engine.registry import PayloadError, get_job_type
 from lensops.jobs import email as email_jobs
-from lensops.registry import PayloadError, get_job_type
 
 EXAMPLES = {
     "email.order_confirmation": email_jobs.ORDER_CONFIRMATION_EXAMPLE,

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import redis
 
-from lensops import keys
 from lensops.config import Settings, load_settings
 from lensops.email.errors import TransientEmailError
 from lensops.email.render import long_date, money, paragraphs
 from lensops.email.settings import ENV_OVERRIDES
+from lensops.engine import keys
+from lensops.engine.registry import JobContext, PermanentError, get_job_type
 from lensops.jobs import email as email_jobs
-from lensops.registry import JobContext, PermanentError, get_job_type
 
 
 @pytest.fixture(autouse=True)

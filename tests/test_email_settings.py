@@ -10,8 +10,8 @@ import pytest
 
 from lensops.config import ConfigError, Settings, load_settings
 from lensops.email.settings import ENV_OVERRIDES, load_email_settings
+from lensops.engine.registry import JobContext, PermanentError, get_job_type
 from lensops.jobs import email as email_jobs
-from lensops.registry import JobContext, PermanentError, get_job_type
 
 
 @pytest.fixture(autouse=True)

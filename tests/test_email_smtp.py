@@ -24,14 +24,14 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from lensops import keys
 from lensops.config import Settings, load_settings
 from lensops.email.errors import TransientEmailError
 from lensops.email.sender import send_email_job
 from lensops.email.settings import ENV_OVERRIDES, load_email_settings
 from lensops.email.transports import SmtpTransport, close_connections
+from lensops.engine import keys
+from lensops.engine.registry import JobContext, PermanentError, get_job_type
 from lensops.jobs import email as email_jobs
-from lensops.registry import JobContext, PermanentError, get_job_type
 from tests.redis_server import free_port
 
 EXAMPLES = {
@@ -303,7 +303,7 @@ def test_worker_killed_right_after_acceptance_delivers_exactly_one_copy(smtp, co
         from lensops.config import load_settings
         from lensops.email import delivery
         from lensops.jobs import email
-        from lensops.registry import JobContext, get_job_type
+        from lensops.engine.registry import JobContext, get_job_type
 
         config, url = sys.argv[1], sys.argv[2]
         delivery.set_after_accepted_hook(lambda job_id, record: os.kill(os.getpid(), signal.SIGKILL))

@@ -11,8 +11,8 @@ import pytest
 import redis
 
 from lensops.config import _build
-from lensops.connection import connect
-from lensops.embedded import EmbeddedRedis
+from lensops.redis.connection import connect
+from lensops.redis.embedded import EmbeddedRedis
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ import time
 
 import pytest
 
-from lensops import keys
-from lensops.actions import cancel
-from lensops.connection import RedisUnavailable
-from lensops.lookup import list_jobs
-from lensops.maintenance import Maintenance, recover
-from lensops.producer import Producer
-from lensops.spool import Spool, SpooledJob
-from lensops.worker import QueueWorker
+from lensops.engine import keys
+from lensops.engine.maintenance import Maintenance, recover
+from lensops.engine.producer import Producer
+from lensops.engine.spool import Spool, SpooledJob
+from lensops.engine.worker import QueueWorker
+from lensops.ops.actions import cancel
+from lensops.ops.lookup import list_jobs
+from lensops.redis.connection import RedisUnavailable
 from tests.conftest import run_burst
 from tests.pool_helpers import stop, wait_for, write_config
 
@@ -152,7 +152,7 @@ def test_worker_preloads_its_queues_heavy_modules(producer, connection):
 
     from pydantic import BaseModel
 
-    from lensops.registry import job_type
+    from lensops.engine.registry import job_type
 
     class Empty(BaseModel):
         pass

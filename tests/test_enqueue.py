@@ -13,13 +13,13 @@ from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from lensops import keys
-from lensops.registry import PayloadError, UnknownJobType, load_job_types
+from lensops.engine import keys
+from lensops.engine.registry import PayloadError, UnknownJobType, load_job_types
 
 
 def test_job_carries_queue_policy(producer, connection, make_settings):
     settings = make_settings(queues={"email": {"retries": 3, "backoff": ["5s", "1m"], "timeout": "45s"}})
-    from lensops.producer import Producer
+    from lensops.engine.producer import Producer
 
     job_id = Producer(settings, connection).enqueue("system.echo", {"message": "hi"}, queue="email").id
     job = Job.fetch(job_id, connection=connection, serializer=JSONSerializer)
@@ -29,7 +29,7 @@ def test_job_carries_queue_policy(producer, connection, make_settings):
     assert job.failure_ttl == 7 * 86400
     assert job.retries_left == 3
     assert job.retry_intervals == [5, 60]
-    assert job.func_name == "lensops.runtime.run_job"
+    assert job.func_name == "lensops.engine.runtime.run_job"
     assert job.args == ["system.echo", {"message": "hi", "data": {}}]
     assert job.get_status() == "queued"
     assert connection.lrange("rq:queue:email", 0, -1) == [job_id.encode()]
@@ -38,7 +38,7 @@ def test_job_carries_queue_policy(producer, connection, make_settings):
 def test_job_data_is_json_never_pickle(producer, connection):
     job_id = producer.enqueue("system.noop", {"n": 3}).id
     raw = connection.hget(keys.rq_job(job_id), "data")
-    assert json.loads(zlib.decompress(raw)) == ["lensops.runtime.run_job", None, ["system.noop", {"n": 3}], {}]
+    assert json.loads(zlib.decompress(raw)) == ["lensops.engine.runtime.run_job", None, ["system.noop", {"n": 3}], {}]
 
 
 def test_bad_payload_names_field_and_writes_nothing(producer, connection):

@@ -7,11 +7,11 @@ import json
 import pytest
 import redis
 
-from lensops import keys
 from lensops.config import _build
-from lensops.connection import RedisUnavailable
-from lensops.producer import Producer
-from lensops.spool import Spool, SpoolError
+from lensops.engine import keys
+from lensops.engine.producer import Producer
+from lensops.engine.spool import Spool, SpoolError
+from lensops.redis.connection import RedisUnavailable
 from tests.redis_server import RedisServer
 
 
@@ -42,7 +42,7 @@ def test_error_fallback_raises_with_masked_url(stoppable, tmp_path):
         update={"redis": settings.redis.model_copy(update={"url": f"redis://ops:hunter2@127.0.0.1:{stoppable.port}/0"})}
     )
     stoppable.stop()
-    from lensops.connection import connect
+    from lensops.redis.connection import connect
 
     producer = Producer(settings, connect(settings))
     with pytest.raises(RedisUnavailable) as caught:

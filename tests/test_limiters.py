@@ -6,8 +6,8 @@ from pydantic import BaseModel, ConfigDict
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from lensops.producer import Producer
-from lensops.registry import JobContext, job_type
+from lensops.engine.producer import Producer
+from lensops.engine.registry import JobContext, job_type
 from tests.conftest import run_burst
 
 

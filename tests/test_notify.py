@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from lensops import keys
 from lensops.config import ConfigError, load_settings
+from lensops.engine import keys
+from lensops.engine.registry import JobContext, PayloadError, PermanentError, get_job_type
 from lensops.jobs import notification as notification_jobs
 from lensops.notify.models import Notification
 from lensops.notify.settings import NotificationSettings, load_notification_settings
 from lensops.notify.store import InvalidUserId, NotificationStore, parse_live_message
-from lensops.registry import JobContext, PayloadError, PermanentError, get_job_type
 
 EXAMPLES = {
     "notification.system": notification_jobs.SYSTEM_EXAMPLE,
@@ -264,7 +264,7 @@ def test_stored_json_is_compact_and_self_describing(connection):
 
 
 def test_urgent_starts_before_a_backlog_of_low_fifo_within_a_priority(make_settings, connection):
-    from lensops.producer import Producer
+    from lensops.engine.producer import Producer
     from tests.conftest import run_burst
 
     settings = make_settings(

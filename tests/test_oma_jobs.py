@@ -10,9 +10,9 @@ from rq.serializers import JSONSerializer
 
 import lensops.jobs.oma  # noqa: F401  (declares the oma.* job types)
 from lensops import PayloadError, PermanentError
+from lensops.engine.registry import JobContext, get_job_type
 from lensops.jobs.oma import ConvertPayload, ImportPayload, convert_trace, import_trace
 from lensops.oma import parse
-from lensops.registry import JobContext, get_job_type
 from tests.conftest import run_burst
 
 DATA = Path(__file__).parent / "data" / "oma"

@@ -13,8 +13,8 @@ from rq.serializers import JSONSerializer
 
 import lensops.jobs.pdf as pdf_jobs
 from lensops import PayloadError, PermanentError
+from lensops.engine.registry import JobContext, get_job_type
 from lensops.pdf import examples
-from lensops.registry import JobContext, get_job_type
 from tests.conftest import run_burst
 
 
@@ -60,7 +60,7 @@ def test_failures_that_retrying_cannot_mend_are_permanent(settings):
 
 
 def test_jobs_run_through_a_worker(make_settings, connection, tmp_path):
-    from lensops.producer import Producer
+    from lensops.engine.producer import Producer
 
     settings = make_settings(pdf={"output_dir": str(tmp_path / "out")})
     producer = Producer(settings, connection)

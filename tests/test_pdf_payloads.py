@@ -9,9 +9,9 @@ import pytest
 
 import lensops.jobs.pdf  # noqa: F401  (declares the pdf.* job types)
 from lensops import PayloadError
+from lensops.engine.registry import get_job_type
 from lensops.pdf import examples
 from lensops.pdf.exam import add_months
-from lensops.registry import get_job_type
 
 EXAMPLES = {
     "pdf.invoice": examples.INVOICE,

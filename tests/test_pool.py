@@ -11,8 +11,8 @@ from datetime import datetime
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from lensops import keys
-from lensops.producer import Producer
+from lensops.engine import keys
+from lensops.engine.producer import Producer
 from tests.pool_helpers import start_pool, stop, wait_for, write_config
 
 
@@ -140,7 +140,7 @@ def test_pool_honours_concurrency(tmp_path, redis_url, connection, make_settings
 
 
 def test_cancel_stops_a_running_job(tmp_path, redis_url, connection, make_settings):
-    from lensops.actions import cancel
+    from lensops.ops.actions import cancel
 
     config = write_config(tmp_path / "config.toml", redis_url)
     settings = make_settings()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from lensops import keys
 from lensops.config import _build
-from lensops.producer import Producer
+from lensops.engine import keys
+from lensops.engine.producer import Producer
 from tests.conftest import run_burst
 from tests.test_data_fixtures import END, raw, seed_sqlite
 
@@ -23,7 +23,7 @@ def test_briefing_fanout_enqueues_one_per_active_company_once(tmp_path, redis_ur
     first = producer.enqueue("scheduled.briefing_fanout", {"day": day}).id
     again = producer.enqueue("scheduled.briefing_fanout", {"day": day}).id  # cron fired twice
     run_burst(settings, connection)
-    from lensops.lookup import job_detail
+    from lensops.ops.lookup import job_detail
 
     results = [job_detail(connection, job_id).result for job_id in (first, again)]
     active = {
@@ -50,7 +50,7 @@ def test_cleanup_drops_expired_registry_entries(make_settings, connection):
     connection.zadd(keys.rq_registry("failed", "pdf:high"), {"gone-2": past})
     job_id = Producer(settings, connection).enqueue("scheduled.cleanup", {}).id
     run_burst(settings, connection)
-    from lensops.lookup import job_detail
+    from lensops.ops.lookup import job_detail
 
     result = job_detail(connection, job_id).result
     assert result["email"] == 1 and result["pdf"] == 1

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from lensops import keys
 from lensops.config import ConfigError, _build
-from lensops.scheduler import Scheduler
-from lensops.schedules import Schedule, load_schedules
+from lensops.engine import keys
+from lensops.engine.scheduler import Scheduler
+from lensops.engine.schedules import Schedule, load_schedules
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -7,10 +7,11 @@ import time
 import pytest
 from redis.connection import Connection
 
-from lensops import control, keys
-from lensops.producer import Producer
-from lensops.snapshot import collect_snapshot
-from lensops.worker import QueueWorker
+from lensops.engine import keys
+from lensops.engine.producer import Producer
+from lensops.engine.worker import QueueWorker
+from lensops.ops import control
+from lensops.ops.snapshot import collect_snapshot
 from tests.conftest import run_burst
 
 
@@ -96,7 +97,7 @@ def test_snapshot_is_one_round_trip(seeded, connection, monkeypatch):
 
 def test_live_rate_use_and_running_job(make_settings, connection):
     settings = make_settings(queues={"email": {"rate": "10/second"}})
-    from lensops.limiter import SharedLimiter
+    from lensops.engine.limiter import SharedLimiter
 
     limiter = SharedLimiter(connection, "queue:email", settings.queue("email").rate)
     for _ in range(3):

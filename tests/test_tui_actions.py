@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from lensops import keys
-from lensops.actions import delete_job
+from lensops.engine import keys
+from lensops.ops.actions import delete_job
 from lensops.tui.source import JobQuery, RedisSource
 from tests.conftest import run_burst
 
 
 def test_delete_job_removes_an_ended_job_and_its_history(make_settings, connection):
     settings = make_settings(queues={"scheduled": {"retries": 0}})
-    from lensops.producer import Producer
+    from lensops.engine.producer import Producer
 
     producer = Producer(settings, connection)
     failed = producer.enqueue("system.fail", {"message": "lens jammed"}).id
@@ -36,7 +36,7 @@ def test_delete_job_leaves_live_jobs_alone(producer, connection):
 
 def test_redis_source_reads_and_acts_through_the_data_layer(make_settings, connection):
     settings = make_settings(queues={"scheduled": {"retries": 0}})
-    from lensops.producer import Producer
+    from lensops.engine.producer import Producer
 
     producer = Producer(settings, connection)
     failed = [producer.enqueue("system.fail", {"message": f"jam {n}"}).id for n in range(2)]

@@ -12,9 +12,10 @@ import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 
-from lensops import keys
-from lensops.control import pause
-from lensops.producer import Producer
+from lensops.engine import keys
+from lensops.engine.producer import Producer
+from lensops.engine.worker import QueueWorker
+from lensops.ops.control import pause
 from lensops.tui.app import DashboardApp
 from lensops.tui.messages import OpenQueue
 from lensops.tui.operations import Operation
@@ -29,7 +30,6 @@ from lensops.tui.widgets.jobs import JobTable
 from lensops.tui.widgets.queues import QueueTable
 from lensops.tui.widgets.status import RedisStatus
 from lensops.tui.widgets.workers import WorkerTable
-from lensops.worker import QueueWorker
 from tests.conftest import run_burst
 
 Scenario = Callable[[Pilot[None], DashboardApp], Awaitable[None]]

@@ -12,8 +12,8 @@ import redis
 from textual.pilot import Pilot
 
 from lensops.config import _build
-from lensops.connection import connect
-from lensops.snapshot import Snapshot
+from lensops.ops.snapshot import Snapshot
+from lensops.redis.connection import connect
 from lensops.tui.app import DashboardApp
 from lensops.tui.screens.dialogs import HelpScreen
 from lensops.tui.screens.overview import OverviewScreen

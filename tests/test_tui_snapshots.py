@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from lensops.actions import RetryReport
-from lensops.connection import Health
-from lensops.lookup import Attempt, JobDetail, JobPage, JobSummary
-from lensops.snapshot import STATES, FailureSnapshot, MinuteCount, QueueSnapshot, Snapshot, WorkerSnapshot
+from lensops.ops.actions import RetryReport
+from lensops.ops.lookup import Attempt, JobDetail, JobPage, JobSummary
+from lensops.ops.snapshot import STATES, FailureSnapshot, MinuteCount, QueueSnapshot, Snapshot, WorkerSnapshot
+from lensops.redis.connection import Health
 from lensops.tui.app import DashboardApp
 from lensops.tui.messages import OpenQueue
 from lensops.tui.screens.job import JobScreen

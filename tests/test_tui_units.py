@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lensops.config import _build
-from lensops.connection import connect
+from lensops.redis.connection import connect
 from lensops.tui.operations import Operation, for_job
 from lensops.tui.screens.jobs import parse_filter
 from lensops.tui.source import RedisSource

@@ -11,8 +11,9 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from lensops import control, keys
-from lensops.producer import Producer
+from lensops.engine import keys
+from lensops.engine.producer import Producer
+from lensops.ops import control
 from tests.conftest import run_burst
 
 
@@ -112,7 +113,7 @@ def test_paused_queue_keeps_its_jobs_until_resumed(producer, connection):
     job_id = producer.enqueue("system.noop", {}).id
     assert control.pause(connection, "scheduled")
     assert not control.pause(connection, "scheduled")
-    from lensops.worker import QueueWorker
+    from lensops.engine.worker import QueueWorker
 
     worker = QueueWorker(producer.settings, connection, "scheduled")
     assert worker._settle(None, claim_next=True) is None
@@ -127,7 +128,7 @@ def test_forged_job_naming_another_callable_is_refused(producer, connection, tmp
     queue = Queue("scheduled", connection=connection, serializer=JSONSerializer)
     forged = queue.enqueue("os.system", f"touch {marker}")
     dotted = queue.enqueue("tests.evil.payload")
-    raw = Job.create("lensops.runtime.run_job", args=["system.noop", {}], connection=connection)
+    raw = Job.create("lensops.engine.runtime.run_job", args=["system.noop", {}], connection=connection)
     pickled = queue.enqueue_job(raw)  # default serializer: pickle bytes in `data`
     run_burst(producer.settings, connection)
     for job in (forged, dotted):
@@ -144,8 +145,8 @@ def test_forged_job_naming_another_callable_is_refused(producer, connection, tmp
 
 def test_undeclared_type_and_tampered_payload_fail_permanently(producer, connection):
     queue = Queue("scheduled", connection=connection, serializer=JSONSerializer)
-    unknown = queue.enqueue("lensops.runtime.run_job", "system.format_disk", {})
-    tampered = queue.enqueue("lensops.runtime.run_job", "system.sleep", {"seconds": -5})
+    unknown = queue.enqueue("lensops.engine.runtime.run_job", "system.format_disk", {})
+    tampered = queue.enqueue("lensops.engine.runtime.run_job", "system.sleep", {"seconds": -5})
     run_burst(producer.settings, connection)
     assert "unknown job type 'system.format_disk'" in fetch(connection, unknown.id).latest_result().exc_string
     assert "seconds" in fetch(connection, tampered.id).latest_result().exc_string
@@ -187,7 +188,7 @@ def test_a_plain_rq_worker_runs_lensops_jobs_through_the_registry(producer, conn
 
 
 def test_worker_is_registered_the_way_rq_lists_workers(producer, connection):
-    from lensops.worker import QueueWorker
+    from lensops.engine.worker import QueueWorker
 
     worker = QueueWorker(producer.settings, connection, "scheduled")
     worker.register()

@@ -48,10 +48,10 @@ def insight_payload(
 def resolve_enqueue() -> tuple[Enqueue | None, str | None]:
     """The producer's enqueue function, or None and the reason it cannot be used."""
     try:
-        from lensops.producer import enqueue
+        from lensops.engine.producer import enqueue
     except ImportError as exc:
-        return None, f"lensops.producer is not importable ({exc})"
-    from lensops.registry import load_job_types
+        return None, f"lensops.engine.producer is not importable ({exc})"
+    from lensops.engine.registry import load_job_types
 
     try:
         declared = load_job_types()
@@ -73,7 +73,7 @@ def send_insight(payload: dict[str, Any], enqueue: Enqueue | None = None) -> dic
         enqueue, reason = resolve_enqueue()
     if enqueue is None:
         return {"sent": False, "skipped": reason}
-    from lensops.registry import PayloadError
+    from lensops.engine.registry import PayloadError
 
     try:
         job_id = enqueue(INSIGHT_TYPE, payload)

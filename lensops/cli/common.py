@@ -52,7 +52,7 @@ class State:
         if self._connection is None:
             import redis
 
-            from lensops.connection import connect, describe
+            from lensops.redis.connection import connect, describe
 
             client = connect(self.settings())
             try:
@@ -83,7 +83,7 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
 def _known_error(exc: Exception) -> tuple[int, str] | None:
     """Exit code and one-line message for the errors a user can cause; None for bugs."""
     from lensops.config import ConfigError
-    from lensops.registry import PayloadError, UnknownJobType
+    from lensops.engine.registry import PayloadError, UnknownJobType
 
     if isinstance(exc, CliError):
         return exc.code, str(exc)
@@ -91,9 +91,9 @@ def _known_error(exc: Exception) -> tuple[int, str] | None:
         return EXIT_USAGE, str(exc).replace("\n", "; ")
     import redis
 
-    from lensops.connection import RedisUnavailable
-    from lensops.embedded import EmbeddedRedisError
-    from lensops.spool import SpoolError
+    from lensops.engine.spool import SpoolError
+    from lensops.redis.connection import RedisUnavailable
+    from lensops.redis.embedded import EmbeddedRedisError
 
     if isinstance(exc, RedisUnavailable | EmbeddedRedisError | SpoolError):
         return EXIT_FAILURE, str(exc)

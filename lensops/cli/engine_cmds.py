@@ -64,7 +64,7 @@ def enqueue(
     once per company and day, and prints how many.
     """
     from lensops.durations import parse_duration
-    from lensops.producer import Producer
+    from lensops.engine.producer import Producer
 
     settings = state(ctx).settings()
     if type_name == "briefing":
@@ -107,7 +107,7 @@ def enqueue(
 def _enqueue_briefings(producer: Any, companies: list[int] | None, day_text: str | None, as_json: bool) -> None:
     from datetime import date
 
-    from lensops.briefings import enqueue_briefings
+    from lensops.engine.briefings import enqueue_briefings
 
     try:
         day = date.fromisoformat(day_text) if day_text else None
@@ -129,7 +129,7 @@ def types(
     as_json: JsonOpt = False,
 ) -> None:
     """List job types with their queue and payload fields."""
-    from lensops.registry import get_job_type, load_job_types
+    from lensops.engine.registry import get_job_type, load_job_types
 
     if example:
         if not type_name:
@@ -177,7 +177,7 @@ def worker(
     import logging
 
     from lensops.config import QUEUE_NAMES
-    from lensops.pool import WorkerPool
+    from lensops.engine.pool import WorkerPool
 
     settings = state(ctx).settings()
     chosen = [check_queue(settings, q) for q in queues] if queues else list(QUEUE_NAMES)
@@ -193,7 +193,7 @@ def worker(
 @app.command()
 def pause(ctx: typer.Context, queue: Annotated[str, typer.Argument(help="Queue to pause.")]) -> None:
     """Stop workers taking QUEUE's jobs; running jobs finish and nothing is dropped."""
-    from lensops.control import pause as pause_queue
+    from lensops.ops.control import pause as pause_queue
 
     check_queue(state(ctx).settings(), queue)
     changed = pause_queue(state(ctx).connection(), queue)
@@ -203,7 +203,7 @@ def pause(ctx: typer.Context, queue: Annotated[str, typer.Argument(help="Queue t
 @app.command()
 def resume(ctx: typer.Context, queue: Annotated[str, typer.Argument(help="Queue to resume.")]) -> None:
     """Let workers take QUEUE's jobs again."""
-    from lensops.control import resume as resume_queue
+    from lensops.ops.control import resume as resume_queue
 
     check_queue(state(ctx).settings(), queue)
     changed = resume_queue(state(ctx).connection(), queue)

@@ -35,7 +35,7 @@ def stats(
     interval: Annotated[float, typer.Option("--interval", help="Seconds between refreshes.", min=0.2)] = 1.0,
 ) -> None:
     """Queues by state, workers and recent failures, read in one Redis round trip."""
-    from lensops.snapshot import collect_snapshot
+    from lensops.ops.snapshot import collect_snapshot
 
     settings, connection = state(ctx).settings(), state(ctx).connection()
     if as_json:
@@ -73,10 +73,10 @@ def health(
     """Exit 0 when healthy, 1 when not (with the reasons): for cron and monitoring probes."""
     import redis
 
-    from lensops.connection import check_health, connect
     from lensops.durations import parse_duration
-    from lensops.health import HealthThresholds, assess
-    from lensops.snapshot import collect_snapshot
+    from lensops.ops.health import HealthThresholds, assess
+    from lensops.ops.snapshot import collect_snapshot
+    from lensops.redis.connection import check_health, connect
 
     try:
         latency = parse_duration(max_latency)
@@ -116,8 +116,8 @@ def info(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     import rq
 
     from lensops import __version__
-    from lensops.connection import describe
     from lensops.durations import format_duration
+    from lensops.redis.connection import describe
 
     settings, connection = state(ctx).settings(), state(ctx).connection()
     server: dict[str, Any] = {}
@@ -186,8 +186,8 @@ def jobs(
     as_json: JsonOpt = False,
 ) -> None:
     """List jobs, newest first, a page at a time."""
-    from lensops.lookup import list_jobs
-    from lensops.snapshot import STATES
+    from lensops.ops.lookup import list_jobs
+    from lensops.ops.snapshot import STATES
 
     if queue:
         check_queue(state(ctx).settings(), queue)
@@ -216,7 +216,7 @@ def jobs(
 @app.command()
 def job(ctx: typer.Context, job_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False) -> None:
     """Everything about one job: payload, state, attempts with tracebacks, result, worker."""
-    from lensops.lookup import job_detail
+    from lensops.ops.lookup import job_detail
 
     detail = job_detail(state(ctx).connection(), job_id)
     if detail is None:
@@ -239,7 +239,7 @@ def retry(
     as_json: JsonOpt = False,
 ) -> None:
     """Requeue failed jobs with a fresh attempt budget; exit 1 if any id could not be retried."""
-    from lensops.actions import failed_job_ids, retry_jobs
+    from lensops.ops.actions import failed_job_ids, retry_jobs
 
     settings = state(ctx).settings()
     if job_ids and retry_all:
@@ -275,9 +275,9 @@ def purge(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a queue's jobs in one state; asks first on a terminal, refuses without --yes elsewhere."""
-    from lensops.actions import PURGEABLE
-    from lensops.actions import purge as purge_jobs
     from lensops.durations import parse_duration
+    from lensops.ops.actions import PURGEABLE
+    from lensops.ops.actions import purge as purge_jobs
 
     settings = state(ctx).settings()
     check_queue(settings, queue)
@@ -314,7 +314,7 @@ def cancel(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel queued or scheduled jobs; ask running ones to stop. Exit 1 if any could not be."""
-    from lensops.actions import cancel as cancel_job
+    from lensops.ops.actions import cancel as cancel_job
 
     settings, connection = state(ctx).settings(), state(ctx).connection()
     outcomes = {job_id: cancel_job(connection, settings, job_id) for job_id in job_ids}

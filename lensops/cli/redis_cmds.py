@@ -15,12 +15,12 @@ spool_app = LensopsTyper(no_args_is_help=True, help="Jobs spooled to disk while 
 @redis_app.command("status")
 def redis_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Is Redis reachable: latency, version, memory (and the embedded server's files)."""
-    from lensops.connection import check_health, connect
+    from lensops.redis.connection import check_health, connect
 
     settings = state(ctx).settings()
     document: dict[str, Any] = {"configured": settings.redis.url if settings.redis.url == "embedded" else None}
     if settings.redis.url == "embedded":
-        from lensops.embedded import EmbeddedRedis
+        from lensops.redis.embedded import EmbeddedRedis
 
         status = EmbeddedRedis(settings.data_dir).status()
         document["embedded"] = {
@@ -66,7 +66,7 @@ def _print_status(document: dict[str, Any], as_json: bool, reachable: bool) -> N
 @redis_app.command("stop")
 def redis_stop(ctx: typer.Context) -> None:
     """Stop the embedded Redis (its data stays in the data directory)."""
-    from lensops.embedded import EmbeddedRedis
+    from lensops.redis.embedded import EmbeddedRedis
 
     settings = state(ctx).settings()
     if settings.redis.url != "embedded":
@@ -80,7 +80,7 @@ def redis_stop(ctx: typer.Context) -> None:
 @spool_app.command("status")
 def spool_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """How many jobs wait in the spool, and since when."""
-    from lensops.spool import Spool
+    from lensops.engine.spool import Spool
 
     settings = state(ctx).settings()
     pending = Spool(settings.spool_path).pending()
@@ -94,8 +94,8 @@ def spool_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @spool_app.command("flush")
 def spool_flush(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Enqueue the spooled jobs into Redis, in order, without duplicates."""
-    from lensops.producer import Producer
-    from lensops.spool import Spool
+    from lensops.engine.producer import Producer
+    from lensops.engine.spool import Spool
 
     settings = state(ctx).settings()
     report = Spool(settings.spool_path).replay(Producer(settings, state(ctx).connection()))

@@ -11,8 +11,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from lensops.lookup import JobDetail, JobPage
-from lensops.snapshot import STATES, Snapshot
+from lensops.ops.lookup import JobDetail, JobPage
+from lensops.ops.snapshot import STATES, Snapshot
 
 SPARK = " ▁▂▃▄▅▆▇█"
 SHORT_STATE = {

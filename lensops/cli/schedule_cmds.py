@@ -21,7 +21,7 @@ def scheduler(
     """Enqueue recurring jobs when due (run one on each of several hosts: each run is enqueued once)."""
     import logging
 
-    from lensops.scheduler import Scheduler
+    from lensops.engine.scheduler import Scheduler
 
     settings, connection = state(ctx).settings(), state(ctx).connection()
     logging.basicConfig(
@@ -35,7 +35,7 @@ def scheduler(
 @app.command()
 def schedules(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the recurring jobs with their last and next run."""
-    from lensops.scheduler import Scheduler
+    from lensops.engine.scheduler import Scheduler
 
     settings, connection = state(ctx).settings(), state(ctx).connection()
     rows = Scheduler(settings, connection).states()

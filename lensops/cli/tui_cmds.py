@@ -31,7 +31,7 @@ def dashboard(
     read_only: Annotated[bool, typer.Option("--read-only", help="Look only: every action is disabled.")] = False,
 ) -> None:
     """The live dashboard: queues, workers and failures; retry, cancel and pause from the keyboard."""
-    from lensops.connection import connect
+    from lensops.redis.connection import connect
     from lensops.tui import run_dashboard
 
     _need_terminal()

@@ -15,7 +15,7 @@ from typing import Any
 
 from lensops.email.errors import TransientEmailError
 from lensops.email.payloads import AttachmentRef, EmailEnvelope
-from lensops.registry import PermanentError
+from lensops.engine.registry import PermanentError
 
 
 @dataclass(frozen=True)

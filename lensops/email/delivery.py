@@ -1,6 +1,6 @@
 """The sent-once record: a retry after the server accepted a message must not send it again.
 
-The record lives at ``lensops.keys.delivered(job_id)``. It is written with ``SET NX EX`` the moment
+The record lives at ``lensops.engine.keys.delivered(job_id)``. It is written with ``SET NX EX`` the moment
 the server has accepted the message (its reply to DATA) and read before anything is sent. It
 expires with the email queue's failed-job retention, which outlives every retry of the job.
 
@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from lensops import keys
+from lensops.engine import keys
 
 log = logging.getLogger("lensops.email")
 

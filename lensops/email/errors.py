@@ -10,7 +10,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 
-from lensops.registry import PermanentError
+from lensops.engine.registry import PermanentError
 
 
 class TransientEmailError(Exception):

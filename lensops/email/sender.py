@@ -15,7 +15,7 @@ from lensops.email.payloads import EmailEnvelope
 from lensops.email.render import TemplateProblem, render_email
 from lensops.email.settings import EmailSettings, attachment_roots, load_email_settings
 from lensops.email.transports import Acceptance, Transport, make_transport
-from lensops.registry import JobContext, PermanentError
+from lensops.engine.registry import JobContext, PermanentError
 
 
 def template_context(payload: EmailEnvelope, settings: EmailSettings) -> dict[str, Any]:

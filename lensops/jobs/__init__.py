@@ -1,1 +1,1 @@
-"""Families of job types. Each module declares its types with `lensops.registry.job_type`."""
+"""Families of job types. Each module declares its types with `lensops.engine.registry.job_type`."""

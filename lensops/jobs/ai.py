@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lensops.registry import JobContext, PermanentError, job_type
+from lensops.engine.registry import JobContext, PermanentError, job_type
 
 QUEUE = "ai"
 # Imported by an ai worker at start: the first briefing of each process then takes ~50 ms, not ~2 s.

@@ -17,7 +17,7 @@ from lensops.email.payloads import (
     PurchaseOrderEmail,
     ShipmentEmail,
 )
-from lensops.registry import JobContext, job_type
+from lensops.engine.registry import JobContext, job_type
 
 _ADDRESS = {
     "name": "Optica Central",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from lensops.engine.registry import JobContext, PermanentError, job_type
 from lensops.notify.models import (
     AiInsightNotification,
     MarketplaceNotification,
@@ -18,7 +19,6 @@ from lensops.notify.models import (
     OrderNotification,
     SystemNotification,
 )
-from lensops.registry import JobContext, PermanentError, job_type
 
 SYSTEM_EXAMPLE: dict[str, Any] = {
     "recipient": {"user_id": "u-1042", "company_id": "lab-madrid"},

@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lensops.engine.registry import JobContext, PermanentError, job_type
 from lensops.oma import MAX_BYTES, MAX_POINTS, OmaError, convert, inspect, inspect_bytes, parse, write_bytes
-from lensops.registry import JobContext, PermanentError, job_type
 
 
 class _TraceSource(BaseModel):

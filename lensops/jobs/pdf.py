@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from lensops.engine.registry import JobContext, PermanentError, job_type
 from lensops.pdf import examples
 from lensops.pdf.commerce import InvoicePayload, ReceiptPayload
 from lensops.pdf.exam import ExamFormPayload
 from lensops.pdf.lab import LabTicketPayload, OrderSheetPayload
-from lensops.registry import JobContext, PermanentError, job_type
 
 
 def produce(kind: str, payload: BaseModel, ctx: JobContext) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lensops.registry import JobContext, PermanentError, job_type
+from lensops.engine.registry import JobContext, PermanentError, job_type
 
 
 class FanoutPayload(BaseModel):
@@ -21,9 +21,9 @@ class FanoutPayload(BaseModel):
 @job_type("scheduled.briefing_fanout", queue="scheduled", payload=FanoutPayload, example={})
 def briefing_fanout(payload: FanoutPayload, ctx: JobContext) -> dict[str, Any]:
     """Enqueue the daily ai.briefing of every active company (once per company and day)."""
-    from lensops.briefings import enqueue_briefings
     from lensops.data.errors import DataError
-    from lensops.producer import Producer
+    from lensops.engine.briefings import enqueue_briefings
+    from lensops.engine.producer import Producer
 
     try:
         outcome = enqueue_briefings(
@@ -42,8 +42,8 @@ class CleanupPayload(BaseModel):
 @job_type("scheduled.cleanup", queue="scheduled", payload=CleanupPayload, example={})
 def cleanup(payload: CleanupPayload, ctx: JobContext) -> dict[str, int]:
     """Drop expired entries from the finished/failed/canceled registries (their jobs have expired)."""
-    from lensops import keys
     from lensops.config import QUEUE_NAMES
+    from lensops.engine import keys
 
     if ctx.connection is None:
         raise PermanentError("cleanup needs Redis")
@@ -69,8 +69,8 @@ class SpoolPayload(BaseModel):
 @job_type("scheduled.spool_replay", queue="scheduled", payload=SpoolPayload, example={})
 def spool_replay(payload: SpoolPayload, ctx: JobContext) -> dict[str, Any]:
     """Replay this host's spool (jobs kept on disk while Redis was unreachable)."""
-    from lensops.producer import Producer
-    from lensops.spool import Spool
+    from lensops.engine.producer import Producer
+    from lensops.engine.spool import Spool
 
     report = Spool(ctx.settings.spool_path).replay(Producer(ctx.settings, ctx.connection))
     return {"replayed": report.replayed, "duplicates": report.duplicates, "remaining": report.remaining}

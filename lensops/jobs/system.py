@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lensops.registry import JobContext, PermanentError, job_type
+from lensops.engine.registry import JobContext, PermanentError, job_type
 
 
 class EchoPayload(BaseModel):

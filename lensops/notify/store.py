@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from lensops import keys
+from lensops.engine import keys
 from lensops.notify.models import ID_PATTERN, Notification
 from lensops.notify.settings import NotificationSettings
 

@@ -12,12 +12,12 @@ from typing import Protocol
 
 import redis
 
-from lensops import actions, control
-from lensops.actions import RetryReport
 from lensops.config import Settings
-from lensops.connection import Health, check_health, describe
-from lensops.lookup import JobDetail, JobPage, job_detail, list_jobs
-from lensops.snapshot import Snapshot, collect_snapshot
+from lensops.ops import actions, control
+from lensops.ops.actions import RetryReport
+from lensops.ops.lookup import JobDetail, JobPage, job_detail, list_jobs
+from lensops.ops.snapshot import Snapshot, collect_snapshot
+from lensops.redis.connection import Health, check_health, describe
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import redis
 
-from lensops.connection import Health
-from lensops.snapshot import Snapshot
+from lensops.ops.snapshot import Snapshot
+from lensops.redis.connection import Health
 from lensops.tui.source import DashboardSource
 
 HEALTH_EVERY = 10  # polls between reads of Redis' version and memory (three more round trips)

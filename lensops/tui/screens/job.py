@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from lensops.lookup import JobDetail
+from lensops.ops.lookup import JobDetail
 from lensops.tui.operations import for_job
 from lensops.tui.screens.base import LiveScreen
 from lensops.tui.state import DashboardState

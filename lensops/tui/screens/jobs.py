@@ -12,8 +12,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
-from lensops.lookup import JobPage
-from lensops.snapshot import STATES, Snapshot
+from lensops.ops.lookup import JobPage
+from lensops.ops.snapshot import STATES, Snapshot
 from lensops.tui.messages import OpenJob
 from lensops.tui.operations import Operation, for_job
 from lensops.tui.screens.base import LiveScreen

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer
 
-from lensops.snapshot import QueueSnapshot
+from lensops.ops.snapshot import QueueSnapshot
 from lensops.tui.messages import OpenJob, OpenQueue
 from lensops.tui.operations import Operation, for_job
 from lensops.tui.screens.base import LiveScreen

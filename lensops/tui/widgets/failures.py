@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from lensops.snapshot import FailureSnapshot, Snapshot
+from lensops.ops.snapshot import FailureSnapshot, Snapshot
 from lensops.tui.palette import Palette
 from lensops.tui.text import ago, literal
 from lensops.tui.widgets.table import Column, LiveTable, number

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from lensops.lookup import JobDetail
+from lensops.ops.lookup import JobDetail
 from lensops.tui.palette import Palette
 from lensops.tui.text import literal, literal_block, pretty_json, safe, stamp
 

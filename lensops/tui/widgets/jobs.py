@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.binding import Binding
 
-from lensops.lookup import JobPage, JobSummary
+from lensops.ops.lookup import JobPage, JobSummary
 from lensops.tui.palette import Palette
 from lensops.tui.text import ago, literal, short_id
 from lensops.tui.widgets.table import Column, LiveTable, number

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from lensops import keys
-from lensops.scripts import Commands
+from lensops.engine import keys
+from lensops.engine.runtime import DISPATCH_NAMES
+from lensops.engine.scripts import Commands
 
 FAILURES_KEPT = 200  # the dashboard's "recent failures" list
 THROUGHPUT_TTL = 3 * 3600
@@ -87,8 +88,6 @@ class ClaimedJob:
         Raises RefusedJob when the data is not lensops JSON or names any other callable; the
         callable is never imported and the data never unpickled.
         """
-        from lensops.producer import DISPATCH
-
         try:
             decoded = json.loads(zlib.decompress(self.fields["data"]))
         except (KeyError, zlib.error, ValueError, UnicodeDecodeError):
@@ -96,7 +95,7 @@ class ClaimedJob:
         if not (isinstance(decoded, list) and len(decoded) == 4):
             raise RefusedJob("job data is not a lensops call")
         func_name, instance, args, kwargs = decoded
-        if func_name != DISPATCH or instance is not None or kwargs:
+        if func_name not in DISPATCH_NAMES or instance is not None or kwargs:
             raise RefusedJob(f"refusing to run {func_name!r}: only declared lensops job types run here")
         if not (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str)):
             raise RefusedJob("job arguments are not (job type, payload)")

@@ -6,7 +6,7 @@ import time
 
 import redis
 
-from lensops import keys
+from lensops.engine import keys
 
 
 def pause(connection: redis.Redis, queue: str) -> bool:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from lensops.registry import JobContext, get_job_type
+# What rq records as every lensops job's function. Plain rq workers can run it (it dispatches
+# through the registry); lensops workers never import it: they dispatch the declared type themselves.
+DISPATCH = "lensops.engine.runtime.run_job"
+# The same function under the path it had before the engine became a package: jobs enqueued by an
+# older lensops are still recognised as lensops calls.
+DISPATCH_NAMES = frozenset({DISPATCH, "lensops.runtime.run_job"})
 
 
 def run_job(type_name: str, payload: dict[str, Any]) -> Any:
     """Validate `payload` and run the handler declared for `type_name`."""
     from rq import get_current_job
+
+    from lensops.engine.registry import JobContext, get_job_type
 
     job_type = get_job_type(type_name)
     job = get_current_job()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from lensops.producer import Producer
+from lensops.engine.producer import Producer
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def resolve_url(settings: Settings, start_embedded: bool = True) -> str:
     """The URL to connect to; for ``embedded`` the private server is started when needed."""
     if settings.redis.url != "embedded":
         return settings.redis.url
-    from lensops.embedded import EmbeddedRedis
+    from lensops.redis.embedded import EmbeddedRedis
 
     server = EmbeddedRedis(settings.data_dir)
     return server.ensure_running() if start_embedded else server.url

@@ -16,10 +16,10 @@ from typing import Any, cast
 
 import redis
 
-from lensops import keys
 from lensops.config import PRIORITIES, QUEUE_NAMES, Settings
 from lensops.durations import Rate
-from lensops.limiter import limiter_key
+from lensops.engine import keys
+from lensops.engine.limiter import limiter_key
 
 STATES: tuple[str, ...] = ("queued", "started", "scheduled", "deferred", "finished", "failed", "canceled")
 
@@ -220,7 +220,7 @@ def _queue(item: dict[str, Any], settings: Settings, now: float, minute_list: li
     limiter = _limiter(settings, name)
     used = None
     if limiter:
-        from lensops.limiter import window_use
+        from lensops.engine.limiter import window_use
 
         used = window_use([entry.encode() for entry in _list(item.get("limiter"))], limiter[1], now)
     paused = item["paused"]

@@ -15,8 +15,8 @@ from limits import RateLimitItemPerSecond
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from lensops import keys
 from lensops.durations import Rate
+from lensops.engine import keys
 
 
 def _item(rate: Rate) -> RateLimitItemPerSecond:

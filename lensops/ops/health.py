@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lensops.durations import format_duration
-from lensops.snapshot import Snapshot
+from lensops.ops.snapshot import Snapshot
 
 MIN_JOBS_FOR_RATE = 10  # below this many jobs in the window a failure rate says nothing
 

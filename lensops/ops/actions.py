@@ -13,9 +13,9 @@ from typing import cast
 
 import redis
 
-from lensops import keys
 from lensops.config import PRIORITIES, Settings
-from lensops.outcomes import iso
+from lensops.engine import keys
+from lensops.engine.outcomes import iso
 
 CHUNK = 500
 Progress = Callable[[int], None]
@@ -152,7 +152,7 @@ def retry_jobs(
 
 def failed_job_ids(connection: redis.Redis, queue: str, type_name: str | None = None) -> list[str]:
     """Ids in `queue`'s failed registries (all priorities), optionally of one job type only."""
-    from lensops.lookup import decode_call
+    from lensops.ops.lookup import decode_call
 
     ids: list[str] = []
     for priority in PRIORITIES:
@@ -212,7 +212,7 @@ def purge(
 
 
 def _older(connection: redis.Redis, ids: list[str], cutoff: float, stamp: str) -> list[str]:
-    from lensops.snapshot import parse_time
+    from lensops.ops.snapshot import parse_time
 
     with connection.pipeline(transaction=False) as pipe:
         for job_id in ids:

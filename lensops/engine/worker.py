@@ -22,15 +22,25 @@ from typing import Any
 import redis
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 
-from lensops import keys
 from lensops.config import QUEUE_NAMES, Settings
-from lensops.limiter import SharedLimiter
-from lensops.maintenance import Maintenance
-from lensops.outcomes import ClaimedJob, Failure, RefusedJob, canceled, failure, iso, put_back, success, worker_fields
-from lensops.registry import JobContext, JobType, PayloadError, PermanentError, UnknownJobType, get_job_type
-from lensops.scripts import Commands, Scripts
+from lensops.engine import keys
+from lensops.engine.limiter import SharedLimiter
+from lensops.engine.maintenance import Maintenance
+from lensops.engine.outcomes import (
+    ClaimedJob,
+    Failure,
+    RefusedJob,
+    canceled,
+    failure,
+    iso,
+    put_back,
+    success,
+    worker_fields,
+)
+from lensops.engine.registry import JobContext, JobType, PayloadError, PermanentError, UnknownJobType, get_job_type
+from lensops.engine.scripts import Commands, Scripts
 
-log = logging.getLogger("lensops.worker")
+log = logging.getLogger("lensops.engine.worker")
 
 
 @dataclass(frozen=True)
@@ -121,7 +131,7 @@ class QueueWorker:
         """Import the heavy libraries this queue's handlers use, so the first job does not pay for them."""
         import importlib
 
-        from lensops.registry import load_job_types
+        from lensops.engine.registry import load_job_types
 
         for job_type in load_job_types().values():
             if job_type.queue != self.queue:

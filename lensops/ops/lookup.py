@@ -15,9 +15,10 @@ from typing import Any
 
 import redis
 
-from lensops import keys
 from lensops.config import PRIORITIES, QUEUE_NAMES
-from lensops.snapshot import STATES, parse_time
+from lensops.engine import keys
+from lensops.engine.runtime import DISPATCH_NAMES
+from lensops.ops.snapshot import STATES, parse_time
 
 SCAN_LIMIT = 20_000  # jobs examined at most per listing when filtering
 
@@ -83,7 +84,7 @@ def decode_call(data: bytes | None) -> tuple[str, Any]:
         func, _instance, args, _kwargs = decoded
     except (zlib.error, ValueError, TypeError, UnicodeDecodeError):
         return "?", "<not JSON: not shown>"
-    if func == "lensops.runtime.run_job" and isinstance(args, list) and len(args) == 2:
+    if func in DISPATCH_NAMES and isinstance(args, list) and len(args) == 2:
         return str(args[0]), args[1]
     return f"{func} (not a lensops type)", args
 

@@ -20,11 +20,11 @@ from typing import Any, cast
 
 import redis
 
-from lensops import keys
 from lensops.config import Settings
-from lensops.connection import connect
+from lensops.engine import keys
+from lensops.redis.connection import connect
 
-log = logging.getLogger("lensops.pool")
+log = logging.getLogger("lensops.engine.pool")
 
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -35,7 +35,7 @@ def _child_main(settings: Settings, queue: str, name: str, burst: bool) -> None:
     # the worker's, and only then let a pending SIGTERM/SIGINT in.
     for signum in _STOP_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
-    from lensops.worker import QueueWorker
+    from lensops.engine.worker import QueueWorker
 
     connection = connect(settings)
     worker = QueueWorker(settings, connection, queue, name=name, burst=burst)
@@ -147,7 +147,7 @@ class WorkerPool:
     def _watchdog(self) -> None:
         """Kill a child that stopped heartbeating (stuck holding the GIL) or ran far past its job's
         timeout (a handler swallowing the timeout): its job is then recovered like any dead worker's."""
-        from lensops.snapshot import parse_time
+        from lensops.ops.snapshot import parse_time
 
         alive = [child for child in self.children if child.process.is_alive() and child.kill_reason is None]
         try:
@@ -175,8 +175,8 @@ class WorkerPool:
 
     def _recover(self, child: Child, exitcode: int | None) -> None:
         """Settle the job a dead child held now, instead of waiting for its heartbeat to lapse."""
-        from lensops.maintenance import recover
-        from lensops.scripts import Scripts
+        from lensops.engine.maintenance import recover
+        from lensops.engine.scripts import Scripts
 
         how = f"killed by {signal.Signals(-exitcode).name}" if exitcode and exitcode < 0 else f"exit {exitcode}"
         if child.kill_reason:
@@ -202,8 +202,8 @@ class WorkerPool:
             log.warning("could not recover the job of %s now (Redis unreachable: %s); the sweep will", child.name, exc)
 
     def _replay_spool(self) -> None:
-        from lensops.producer import Producer
-        from lensops.spool import Spool
+        from lensops.engine.producer import Producer
+        from lensops.engine.spool import Spool
 
         spool = Spool(self.settings.spool_path)
         if spool.has_pending():

@@ -10,12 +10,12 @@ from typing import cast
 
 import redis
 
-from lensops import keys
 from lensops.config import Settings
-from lensops.outcomes import ClaimedJob, Failure, failure
-from lensops.scripts import Scripts
+from lensops.engine import keys
+from lensops.engine.outcomes import ClaimedJob, Failure, failure
+from lensops.engine.scripts import Scripts
 
-log = logging.getLogger("lensops.maintenance")
+log = logging.getLogger("lensops.engine.maintenance")
 PROMOTE_BATCH = 500
 
 
@@ -89,11 +89,11 @@ class Maintenance:
                 pipe.execute()
 
     def replay_spool(self) -> None:
-        from lensops.spool import Spool
+        from lensops.engine.spool import Spool
 
         spool = Spool(self.settings.spool_path)
         if spool.has_pending():
-            from lensops.producer import Producer
+            from lensops.engine.producer import Producer
 
             report = spool.replay(Producer(self.settings, self.connection))
             log.info("spool replayed: %s", report)

@@ -128,7 +128,7 @@ class Schedule(BaseModel):
 
 def load_schedules(settings: Settings) -> list[Schedule]:
     """The schedules of config.toml; raises ConfigError naming the file, key and reason."""
-    from lensops.registry import UnknownJobType, get_job_type
+    from lensops.engine.registry import UnknownJobType, get_job_type
 
     where = str(settings.source or "defaults")
     raw = settings.sections.get("schedules", {})

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lensops.producer import Producer
+    from lensops.engine.producer import Producer
 
 
 class SpoolError(RuntimeError):
@@ -99,8 +99,8 @@ class Spool:
         """
         if not self.has_pending():
             return ReplayReport(0, 0, 0)
-        from lensops.producer import _UNREACHABLE
-        from lensops.registry import UnknownJobType
+        from lensops.engine.producer import _UNREACHABLE
+        from lensops.engine.registry import UnknownJobType
 
         with self._locked("r+") as handle:
             lines = [line for line in handle.read().splitlines() if line.strip()]
@@ -139,6 +139,6 @@ class Spool:
 
 
 def _job_type(name: str) -> Any:
-    from lensops.registry import get_job_type
+    from lensops.engine.registry import get_job_type
 
     return get_job_type(name)

@@ -18,16 +18,14 @@ import redis
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from lensops import keys
 from lensops.config import PRIORITIES, Settings, load_settings
-from lensops.connection import RedisUnavailable, connect, describe
 from lensops.durations import parse_duration
-from lensops.registry import JobContext, JobType, get_job_type
-from lensops.scripts import Scripts
+from lensops.engine import keys
+from lensops.engine.registry import JobContext, JobType, get_job_type
+from lensops.engine.runtime import DISPATCH
+from lensops.engine.scripts import Scripts
+from lensops.redis.connection import RedisUnavailable, connect, describe
 
-# What rq records as the job's function. Plain rq workers can run it (it dispatches through the
-# registry); lensops workers never import it: they dispatch the declared type themselves.
-DISPATCH = "lensops.runtime.run_job"
 _UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
@@ -236,7 +234,7 @@ class Producer:
     ) -> Enqueued:
         where = describe(self._connection) if self._connection is not None else self.settings.redis.url
         if fallback == "spool":
-            from lensops.spool import Spool, SpooledJob
+            from lensops.engine.spool import Spool, SpooledJob
 
             Spool(self.settings.spool_path).append(
                 SpooledJob(job_id, job_type.name, data, priority, queue, due, time.time())

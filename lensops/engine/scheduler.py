@@ -17,13 +17,13 @@ from typing import Any
 
 import redis
 
-from lensops import keys
 from lensops.config import QUEUE_NAMES, Settings
-from lensops.producer import Producer
-from lensops.schedules import Schedule, load_schedules
-from lensops.scripts import Scripts
+from lensops.engine import keys
+from lensops.engine.producer import Producer
+from lensops.engine.schedules import Schedule, load_schedules
+from lensops.engine.scripts import Scripts
 
-log = logging.getLogger("lensops.scheduler")
+log = logging.getLogger("lensops.engine.scheduler")
 
 # Advance a schedule's "last run" mark, never move it back (two schedulers race harmlessly).
 _ADVANCE = """
@@ -90,7 +90,7 @@ class Scheduler:
         return done
 
     def _promote(self, now: float) -> None:
-        from lensops.maintenance import Maintenance
+        from lensops.engine.maintenance import Maintenance
 
         for queue in QUEUE_NAMES:
             Maintenance(self.settings, self.connection, queue, self.scripts).promote(now)
@@ -118,7 +118,7 @@ class Scheduler:
             time.sleep(max(0.05, min(1.0, upcoming - self.clock())))
 
     def _replay_spool(self) -> None:
-        from lensops.spool import Spool
+        from lensops.engine.spool import Spool
 
         spool = Spool(self.settings.spool_path)
         if spool.has_pending():
