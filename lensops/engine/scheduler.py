@@ -21,16 +21,10 @@ from lensops.config import QUEUE_NAMES, Settings
 from lensops.engine import keys
 from lensops.engine.producer import Producer
 from lensops.engine.schedules import Schedule, load_schedules
-from lensops.engine.scripts import Scripts
+from lensops.engine.scripts import Scripts, load_lua
 
 log = logging.getLogger("lensops.engine.scheduler")
-
-# Advance a schedule's "last run" mark, never move it back (two schedulers race harmlessly).
-_ADVANCE = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
-if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
-return 0
-"""
+_ADVANCE = load_lua("advance_schedule")
 
 
 @dataclass(frozen=True)

@@ -16,99 +16,15 @@ import redis
 from lensops.config import PRIORITIES, Settings
 from lensops.engine import keys
 from lensops.engine.outcomes import iso
+from lensops.engine.scripts import load_lua
 
 CHUNK = 500
 Progress = Callable[[int], None]
 
-# ARGV: job id, fresh retries, enqueued_at (iso)
-_RETRY = """
-local id = ARGV[1]
-local jkey = 'rq:job:' .. id
-local status = redis.call('HGET', jkey, 'status')
-if not status then return 'unknown job id' end
-if status ~= 'failed' and status ~= 'stopped' then return 'not failed (' .. status .. ')' end
-local origin = redis.call('HGET', jkey, 'origin')
-redis.call('ZREM', 'rq:failed:' .. origin, id)
-redis.call('HSET', jkey, 'status', 'queued', 'retries_left', ARGV[2], 'number_of_retries', 0,
-           'enqueued_at', ARGV[3], 'started_at', '', 'ended_at', '')
-redis.call('HDEL', jkey, 'exc_info')
-redis.call('DEL', 'lensops:stop:' .. id)
-redis.call('PERSIST', jkey)
-redis.call('RPUSH', 'rq:queue:' .. origin, id)
-redis.call('SADD', 'rq:queues', 'rq:queue:' .. origin)
-local logical = string.match(origin, '^[^:]+')
-redis.call('LPUSH', 'lensops:wakeup:' .. logical, 1)
-return 'ok'
-"""
-
-# ARGV: job id, now, failure ttl
-_CANCEL = """
-local id = ARGV[1]
-local jkey = 'rq:job:' .. id
-local status = redis.call('HGET', jkey, 'status')
-if not status then return 'unknown job id' end
-local origin = redis.call('HGET', jkey, 'origin')
-if status == 'queued' then
-  redis.call('LREM', 'rq:queue:' .. origin, 1, id)
-elseif status == 'scheduled' or status == 'deferred' then
-  redis.call('ZREM', 'rq:' .. status .. ':' .. origin, id)
-elseif status == 'started' then
-  redis.call('SET', 'lensops:stop:' .. id, ARGV[2], 'EX', 3600)
-  return 'stopping'
-else
-  return 'already ' .. status
-end
-redis.call('HSET', jkey, 'status', 'canceled', 'ended_at', ARGV[4])
-redis.call('ZADD', 'rq:canceled:' .. origin, tonumber(ARGV[2]) + tonumber(ARGV[3]), id)
-redis.call('EXPIRE', jkey, ARGV[3])
-return 'canceled'
-"""
-
-# Delete jobs that are still in the given registry (zset) or, for "queued", pop them from the head
-# of the list while they are older than the cutoff. KEYS[1]: the zset or list. ARGV[1]: mode.
-_PURGE = """
-local removed = {}
-local function drop(id)
-  local jkey = 'rq:job:' .. id
-  redis.call('DEL', jkey, 'rq:results:' .. id, 'lensops:attempts:' .. id, 'rq:executions:' .. id,
-             jkey .. ':dependents', jkey .. ':dependencies')
-  table.insert(removed, id)
-end
-if ARGV[1] == 'list' then
-  local cutoff, most = ARGV[2], tonumber(ARGV[3])
-  for _ = 1, most do
-    local head = redis.call('LINDEX', KEYS[1], 0)
-    if not head then break end
-    if cutoff ~= '' then
-      local at = redis.call('HGET', 'rq:job:' .. head, 'enqueued_at')
-      if at and at >= cutoff then break end
-    end
-    redis.call('LPOP', KEYS[1])
-    drop(head)
-  end
-else
-  for i = 2, #ARGV do
-    if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then drop(ARGV[i]) end
-  end
-end
-return removed
-"""
-
-
-# Delete one ended job if it is still in the registry of its state. ARGV: job id.
-_DELETE = """
-local id = ARGV[1]
-local jkey = 'rq:job:' .. id
-local status = redis.call('HGET', jkey, 'status')
-if not status then return 'unknown job id' end
-local registry = ({failed = 'failed', stopped = 'failed', finished = 'finished', canceled = 'canceled'})[status]
-if not registry then return 'not ended (' .. status .. ')' end
-local origin = redis.call('HGET', jkey, 'origin')
-redis.call('ZREM', 'rq:' .. registry .. ':' .. origin, id)
-redis.call('DEL', jkey, 'rq:results:' .. id, 'lensops:attempts:' .. id, 'rq:executions:' .. id,
-           jkey .. ':dependents', jkey .. ':dependencies')
-return 'deleted'
-"""
+_RETRY = load_lua("retry", "lensops.ops")
+_CANCEL = load_lua("cancel", "lensops.ops")
+_PURGE = load_lua("purge", "lensops.ops")
+_DELETE = load_lua("delete", "lensops.ops")
 
 
 @dataclass

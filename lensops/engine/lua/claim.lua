@@ -1,0 +1,40 @@
+-- Take the next job of one lensops queue, highest priority first, and mark it started the way rq
+-- does (status, started registry with a heartbeat deadline, execution record, worker's current job).
+-- spec (decoded JSON): paused (key), worker (hash key), queues (rq queue keys, highest priority
+-- first), worker_name, now, now_iso, deadline, execution (new id), ttl.
+-- Returns {job id, origin, the job hash as a flat list} or false when nothing is waiting.
+local function claim(spec)
+  -- A call retried after its reply was lost gets the job its first run claimed, not another.
+  if redis.call('HGET', spec.worker, 'current_execution') == spec.execution then
+    local id = redis.call('HGET', spec.worker, 'current_job')
+    local jkey = 'rq:job:' .. id
+    return {id, redis.call('HGET', jkey, 'origin'), redis.call('HGETALL', jkey)}
+  end
+  if redis.call('EXISTS', spec.paused) == 1 then return false end
+  for _, qkey in ipairs(spec.queues) do
+    while true do
+      local id = redis.call('LPOP', qkey)
+      if not id then break end
+      local jkey = 'rq:job:' .. id
+      if redis.call('EXISTS', jkey) == 1 then
+        local origin = string.sub(qkey, 10)
+        local exec = spec.execution
+        redis.call('ZADD', 'rq:wip:' .. origin, spec.deadline, id .. ':' .. exec)
+        redis.call('HSET', jkey, 'status', 'started', 'started_at', spec.now_iso,
+                   'worker_name', spec.worker_name, 'last_heartbeat', spec.now_iso)
+        local ekey = 'rq:execution:' .. id .. ':' .. exec
+        redis.call('HSET', ekey, 'id', exec, 'created_at', spec.now, 'last_heartbeat', spec.now,
+                   'worker_name', spec.worker_name)
+        redis.call('EXPIRE', ekey, spec.ttl)
+        redis.call('ZADD', 'rq:executions:' .. id, spec.deadline + 60, exec)
+        redis.call('EXPIRE', 'rq:executions:' .. id, spec.ttl + 60)
+        redis.call('HSET', spec.worker, 'current_job', id, 'current_execution', exec, 'state', 'busy',
+                   'current_job_working_time', 0, 'last_heartbeat', spec.now_iso)
+        return {id, origin, redis.call('HGETALL', jkey)}
+      end
+    end
+  end
+  redis.call('HSET', spec.worker, 'state', 'idle', 'last_heartbeat', spec.now_iso)
+  redis.call('HDEL', spec.worker, 'current_job', 'current_execution')
+  return false
+end

@@ -1,0 +1,21 @@
+-- Requeue a failed job with a fresh attempt budget (`lensops retry`), at the back of its queue.
+-- KEYS: none (the job's keys are derived from its id: they are rq's fixed layout)
+-- ARGV[1]: job id; ARGV[2]: fresh retries_left; ARGV[3]: enqueued_at (rq's ISO format)
+-- Returns 'ok' or why the job was not retried ('unknown job id', 'not failed (<status>)').
+local id = ARGV[1]
+local jkey = 'rq:job:' .. id
+local status = redis.call('HGET', jkey, 'status')
+if not status then return 'unknown job id' end
+if status ~= 'failed' and status ~= 'stopped' then return 'not failed (' .. status .. ')' end
+local origin = redis.call('HGET', jkey, 'origin')
+redis.call('ZREM', 'rq:failed:' .. origin, id)
+redis.call('HSET', jkey, 'status', 'queued', 'retries_left', ARGV[2], 'number_of_retries', 0,
+           'enqueued_at', ARGV[3], 'started_at', '', 'ended_at', '')
+redis.call('HDEL', jkey, 'exc_info')
+redis.call('DEL', 'lensops:stop:' .. id)
+redis.call('PERSIST', jkey)
+redis.call('RPUSH', 'rq:queue:' .. origin, id)
+redis.call('SADD', 'rq:queues', 'rq:queue:' .. origin)
+local logical = string.match(origin, '^[^:]+')
+redis.call('LPUSH', 'lensops:wakeup:' .. logical, 1)
+return 'ok'

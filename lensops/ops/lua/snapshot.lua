@@ -1,0 +1,51 @@
+-- Everything the dashboard and `lensops stats` show, in one round trip; it only reads.
+-- Each read is O(1) or O(log N): the cost does not grow with the number of jobs waiting.
+-- KEYS: none (the spec names rq's and lensops' keys; see lensops.ops.snapshot)
+-- ARGV[1]: JSON spec: now, queues [{name, physical [{name, priority}], limiter, limit}], minutes, failures
+-- Returns JSON: {queues [...], workers [{key, fields, job}], failures [...]}.
+local spec = cjson.decode(ARGV[1])
+local now = tonumber(spec.now)
+local out = {queues = {}, workers = {}, failures = {}}
+for _, q in ipairs(spec.queues) do
+  local item = {name = q.name, counts = {}, queued_by_priority = {}, oldest = false, throughput = {}}
+  local counts = {queued = 0, started = 0, scheduled = 0, deferred = 0, finished = 0, failed = 0, canceled = 0}
+  for _, p in ipairs(q.physical) do
+    local n = redis.call('LLEN', 'rq:queue:' .. p.name)
+    item.queued_by_priority[p.priority] = n
+    counts.queued = counts.queued + n
+    counts.started = counts.started + redis.call('ZCARD', 'rq:wip:' .. p.name)
+    counts.scheduled = counts.scheduled + redis.call('ZCARD', 'rq:scheduled:' .. p.name)
+    counts.deferred = counts.deferred + redis.call('ZCARD', 'rq:deferred:' .. p.name)
+    -- finished/failed/canceled registries are scored by expiry: count the live entries only
+    counts.finished = counts.finished + redis.call('ZCOUNT', 'rq:finished:' .. p.name, now, '+inf')
+    counts.failed = counts.failed + redis.call('ZCOUNT', 'rq:failed:' .. p.name, now, '+inf')
+    counts.canceled = counts.canceled + redis.call('ZCOUNT', 'rq:canceled:' .. p.name, now, '+inf')
+    local head = redis.call('LINDEX', 'rq:queue:' .. p.name, 0)
+    if head then
+      local at = redis.call('HGET', 'rq:job:' .. head, 'enqueued_at')
+      if at and (not item.oldest or at < item.oldest) then item.oldest = at end
+    end
+  end
+  item.counts = counts
+  item.paused = redis.call('GET', 'lensops:paused:' .. q.name) or false
+  if q.limiter ~= '' then
+    item.limiter = redis.call('LRANGE', q.limiter, 0, q.limit - 1)
+  end
+  for _, minute in ipairs(spec.minutes) do
+    table.insert(item.throughput, redis.call('HMGET', 'lensops:tput:' .. q.name .. ':' .. minute,
+                                             'finished', 'failed', 'retried'))
+  end
+  table.insert(out.queues, item)
+end
+for _, wkey in ipairs(redis.call('SMEMBERS', 'rq:workers')) do
+  local fields = redis.call('HGETALL', wkey)
+  local worker = {key = wkey, fields = fields}
+  for i = 1, #fields, 2 do
+    if fields[i] == 'current_job' and fields[i + 1] ~= '' then
+      worker.job = redis.call('HMGET', 'rq:job:' .. fields[i + 1], 'started_at', 'description', 'origin')
+    end
+  end
+  table.insert(out.workers, worker)
+end
+out.failures = redis.call('LRANGE', 'lensops:failures', 0, spec.failures - 1)
+return cjson.encode(out)
