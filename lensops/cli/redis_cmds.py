@@ -98,7 +98,7 @@ def spool_flush(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     from lensops.engine.spool import Spool
 
     settings = state(ctx).settings()
-    report = Spool(settings.spool_path).replay(Producer(settings, state(ctx).connection()))
+    report = Spool(settings.spool_path).replay(Producer(settings, state(ctx).connection()).write_spooled)
     if as_json:
         emit_json(report.__dict__)
     else:

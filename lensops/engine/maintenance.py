@@ -95,7 +95,7 @@ class Maintenance:
         if spool.has_pending():
             from lensops.engine.producer import Producer
 
-            report = spool.replay(Producer(self.settings, self.connection))
+            report = spool.replay(Producer(self.settings, self.connection).write_spooled)
             log.info("spool replayed: %s", report)
 
     def drained(self) -> bool:

@@ -208,6 +208,6 @@ class WorkerPool:
         spool = Spool(self.settings.spool_path)
         if spool.has_pending():
             try:
-                log.info("spool: %s", spool.replay(Producer(self.settings, self.connection)))
+                log.info("spool: %s", spool.replay(Producer(self.settings, self.connection).write_spooled))
             except Exception as exc:  # never keep the pool from starting
                 log.warning("spool not replayed yet: %s", exc)

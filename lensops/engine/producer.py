@@ -24,9 +24,8 @@ from lensops.engine import keys
 from lensops.engine.registry import JobContext, JobType, get_job_type
 from lensops.engine.runtime import DISPATCH
 from lensops.engine.scripts import Scripts
-from lensops.redis.connection import RedisUnavailable, connect, describe
-
-_UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
+from lensops.engine.spool import Spool, SpooledJob
+from lensops.redis.connection import UNREACHABLE, RedisUnavailable, connect, describe
 
 
 @dataclass(frozen=True)
@@ -149,7 +148,7 @@ class Producer:
             if depends_on:
                 return self._enqueue_with_dependencies(job_type, data, priority, job_id, queue, due, depends_on)
             return self._write(job_type, data, priority, job_id, queue, due)
-        except _UNREACHABLE as exc:
+        except UNREACHABLE as exc:
             self._forget_connection()
             if depends_on:
                 # Neither a spool nor an inline run can wait for another job: say so instead.
@@ -187,6 +186,14 @@ class Producer:
         )
         status = "duplicate" if not created else ("scheduled" if due is not None else "queued")
         return Enqueued(job_id, status, queue)
+
+    def write_spooled(self, job: SpooledJob) -> bool:
+        """Enqueue a job read back from the spool under its original id; False if that id exists.
+
+        Raises UnknownJobType when this host does not declare its type, and Redis' errors.
+        """
+        outcome = self._write(get_job_type(job.type), job.payload, job.priority, job.id, job.queue, job.due)
+        return outcome.status != "duplicate"
 
     def _enqueue_with_dependencies(
         self,
@@ -234,8 +241,6 @@ class Producer:
     ) -> Enqueued:
         where = describe(self._connection) if self._connection is not None else self.settings.redis.url
         if fallback == "spool":
-            from lensops.engine.spool import Spool, SpooledJob
-
             Spool(self.settings.spool_path).append(
                 SpooledJob(job_id, job_type.name, data, priority, queue, due, time.time())
             )

@@ -11,14 +11,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
-if TYPE_CHECKING:
-    from lensops.engine.producer import Producer
+from lensops.redis.connection import UNREACHABLE
 
 
 class SpoolError(RuntimeError):
@@ -91,16 +90,16 @@ class Spool:
                 raise SpoolError(f"{self.path}:{number}: unreadable spool line: {exc}") from None
         return jobs
 
-    def replay(self, producer: Producer) -> ReplayReport:
-        """Enqueue the spooled jobs in order; what could not be enqueued stays in the spool.
+    def replay(self, write: Callable[[SpooledJob], bool]) -> ReplayReport:
+        """Enqueue the spooled jobs in order with `write` (True: created, False: its id was already
+        there); what could not be enqueued stays in the spool.
 
-        A line that can never be enqueued (unreadable, or naming a job type this host does not
-        declare) is moved to ``<spool>.rejected`` rather than blocking the lines after it.
+        A line that can never be enqueued (unreadable, naming a job type this host does not declare:
+        `write` raises KeyError or ValueError) is moved to ``<spool>.rejected`` rather than blocking
+        the lines after it.
         """
         if not self.has_pending():
             return ReplayReport(0, 0, 0)
-        from lensops.engine.producer import _UNREACHABLE
-        from lensops.engine.registry import UnknownJobType
 
         with self._locked("r+") as handle:
             lines = [line for line in handle.read().splitlines() if line.strip()]
@@ -109,18 +108,15 @@ class Spool:
             rejected: list[str] = []
             for line in lines:
                 try:
-                    job = self._parse(line)[0]
-                    outcome = producer._write(
-                        _job_type(job.type), job.payload, job.priority, job.id, job.queue, job.due
-                    )
-                except _UNREACHABLE as exc:
+                    created = write(self._parse(line)[0])
+                except UNREACHABLE as exc:
                     error = f"Redis unreachable: {exc}"
                     break
-                except (SpoolError, UnknownJobType, ValueError) as exc:
+                except (SpoolError, KeyError, ValueError) as exc:
                     rejected.append(json.dumps({"line": line, "reason": str(exc)}))
                     done += 1
                     continue
-                duplicates += outcome.status == "duplicate"
+                duplicates += not created
                 done += 1
             if rejected:
                 with open(self.path.with_name(self.path.name + ".rejected"), "a", encoding="utf-8") as bad:
@@ -136,9 +132,3 @@ class Spool:
             handle.flush()
             os.fsync(handle.fileno())
         return ReplayReport(done - duplicates - len(rejected), duplicates, len(remaining), error, len(rejected))
-
-
-def _job_type(name: str) -> Any:
-    from lensops.engine.registry import get_job_type
-
-    return get_job_type(name)

@@ -72,5 +72,5 @@ def spool_replay(payload: SpoolPayload, ctx: JobContext) -> dict[str, Any]:
     from lensops.engine.producer import Producer
     from lensops.engine.spool import Spool
 
-    report = Spool(ctx.settings.spool_path).replay(Producer(ctx.settings, ctx.connection))
+    report = Spool(ctx.settings.spool_path).replay(Producer(ctx.settings, ctx.connection).write_spooled)
     return {"replayed": report.replayed, "duplicates": report.duplicates, "remaining": report.remaining}

@@ -12,6 +12,9 @@ import redis
 
 from lensops.config import Settings
 
+# What a client raises when Redis cannot be reached (or stops answering) rather than refusing a command.
+UNREACHABLE: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError, OSError)
+
 
 class RedisUnavailable(ConnectionError):
     """Redis could not be reached; the message names the URL tried, credentials masked."""
