@@ -90,7 +90,7 @@ def cells(table: Any, key: str) -> list[str]:
 async def focus_failure(pilot: Pilot[None], app: DashboardApp, job_id: str) -> None:
     table = app.screen.query_one(FailureTable)
     table.focus()
-    key = next(k for k, f in table.by_key.items() if f.id == job_id)
+    key = next(k for k, f in table.items.items() if f.id == job_id)
     table.move_cursor(row=table.row_keys.index(key))
     await pilot.pause()
 
@@ -114,7 +114,7 @@ def test_tables_show_the_seeded_counts_workers_and_failures(seeded, connection):
         [worker] = workers.row_keys
         assert "DEAD" in cells(workers, worker) and workers.border_subtitle == "0 live, 1 DEAD"
         failures = app.screen.query_one(FailureTable)
-        assert {f.id for f in failures.by_key.values()} == {*seeded["failed"], seeded["injected"]}
+        assert {f.id for f in failures.items.values()} == {*seeded["failed"], seeded["injected"]}
         status = app.screen.query_one(RedisStatus).text.plain
         assert "● connected" in status and "Redis " in status
 
@@ -353,7 +353,7 @@ def test_command_palette_pauses_a_queue(seeded, connection):
 def test_untrusted_text_is_shown_literally(seeded, connection):
     async def scenario(pilot: Pilot[None], app: DashboardApp) -> None:
         failures = app.screen.query_one(FailureTable)
-        key = next(k for k, f in failures.by_key.items() if f.id == seeded["injected"])
+        key = next(k for k, f in failures.items.items() if f.id == seeded["injected"])
         assert cells(failures, key)[-1].startswith("RuntimeError: [red]markup[/red] \\x1b[31mANSI")
         workers = app.screen.query_one(WorkerTable)
         assert cells(workers, workers.row_keys[0])[0].startswith("lensops-email-[bold]lost\\x1b[")

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from lensops.config import QUEUE_NAMES
+from lensops.tui.host import DashboardHost
 from lensops.tui.messages import OpenQueue, OperationRequested
 from lensops.tui.operations import Operation
-
-if TYPE_CHECKING:
-    from lensops.tui.app import DashboardApp
 
 
 class DashboardCommands(Provider):
     """Commands for every queue; the ones that change Redis only when not read-only."""
 
     @property
-    def dashboard(self) -> DashboardApp:
-        return cast("DashboardApp", self.app)
+    def dashboard(self) -> DashboardHost:
+        return cast(DashboardHost, self.app)
 
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
         app = self.dashboard

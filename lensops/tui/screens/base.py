@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.screen import Screen
 
+from lensops.tui.host import DashboardHost
 from lensops.tui.messages import OperationRequested
 from lensops.tui.operations import Operation
 from lensops.tui.palette import Palette, palette
 from lensops.tui.state import DashboardState
 from lensops.tui.widgets.status import RedisStatus
-
-if TYPE_CHECKING:
-    from lensops.tui.app import DashboardApp
 
 # Actions that change Redis: hidden and refused in read-only mode.
 MUTATING = frozenset({"retry", "retry_all", "remove", "pause"})
@@ -23,8 +21,8 @@ class LiveScreen(Screen[None]):
     """A screen the app re-renders with the latest state after every poll."""
 
     @property
-    def dashboard(self) -> DashboardApp:
-        return cast("DashboardApp", self.app)
+    def dashboard(self) -> DashboardHost:
+        return cast(DashboardHost, self.app)
 
     @property
     def colours(self) -> Palette:

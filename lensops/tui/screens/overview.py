@@ -62,7 +62,7 @@ class OverviewScreen(LiveScreen):
             return focused.selected
         if isinstance(focused, FailureTable | WorkerTable) and focused.selected:
             name = focused.selected.queue
-        return queues.by_name.get(name) if name else None
+        return queues.items.get(name) if name else None
 
     def _job_operation(self, kind: str) -> Operation | None:
         focused = self.focused

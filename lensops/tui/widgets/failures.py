@@ -7,7 +7,7 @@ from rich.text import Text
 from lensops.ops.snapshot import FailureSnapshot, Snapshot
 from lensops.tui.palette import Palette
 from lensops.tui.text import ago, literal
-from lensops.tui.widgets.table import Column, LiveTable, number
+from lensops.tui.widgets.table import Column, ItemTable, number
 
 COLUMNS = [
     Column("when", "when", right=True),
@@ -18,27 +18,23 @@ COLUMNS = [
 ]
 
 
-class FailureTable(LiveTable):
+class FailureTable(ItemTable[FailureSnapshot]):
     BORDER_TITLE = "Recent failures"
 
     def __init__(self) -> None:
         super().__init__(id="failures")
-        self.by_key: dict[str, FailureSnapshot] = {}
 
     def show(self, snapshot: Snapshot, colours: Palette, width: int) -> None:
-        self.set_columns(COLUMNS)
-        # A job can fail again after a retry: the key is the failure, not the job.
-        keyed = {f"{f.id}@{f.at}": f for f in snapshot.failures}
-        self.by_key = keyed
         error_width = max(20, width - 46)
-        self.show_rows([(key, self._row(f, snapshot.taken_at, colours, error_width)) for key, f in keyed.items()])
+        # A job can fail again after a retry: the key is the failure, not the job.
+        self.show_items(
+            COLUMNS,
+            snapshot.failures,
+            lambda f: f"{f.id}@{f.at}",
+            lambda f: self._row(f, snapshot.taken_at, colours, error_width),
+        )
 
     def _row(self, f: FailureSnapshot, now: float, colours: Palette, error_width: int) -> list[Text | str]:
         error = literal(f.exc_type, style=colours.state("failed", bold=True))
         error.append_text(literal(f": {f.message}", limit=error_width - len(error)))
         return [number(ago(f.at, now)), literal(f.queue), literal(f.type, limit=24), number(f.attempts), error]
-
-    @property
-    def selected(self) -> FailureSnapshot | None:
-        key = self.selected_key
-        return self.by_key.get(key) if key else None

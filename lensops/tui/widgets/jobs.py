@@ -8,7 +8,7 @@ from textual.binding import Binding
 from lensops.ops.lookup import JobPage, JobSummary
 from lensops.tui.palette import Palette
 from lensops.tui.text import ago, literal, short_id
-from lensops.tui.widgets.table import Column, LiveTable, number
+from lensops.tui.widgets.table import Column, ItemTable, number
 
 
 def job_columns(*, queue: bool, state: bool) -> list[Column]:
@@ -25,21 +25,20 @@ def job_columns(*, queue: bool, state: bool) -> list[Column]:
     ]
 
 
-class JobTable(LiveTable):
+class JobTable(ItemTable[JobSummary]):
     BORDER_TITLE = "Jobs"
     # Enter opens a job as everywhere; the footer needs the room for this screen's own keys.
     BINDINGS = [Binding("enter", "select_cursor", "Open", show=False, id="open", tooltip="Open the selected job")]
 
     def __init__(self) -> None:
         super().__init__(id="jobs")
-        self.by_id: dict[str, JobSummary] = {}
         self._shown: tuple[JobPage, float, Palette, bool, bool] | None = None
 
     def show(self, page: JobPage, now: float, colours: Palette, *, queue: bool, state: bool) -> None:
         """Show `page`; `queue` and `state` say whether those columns are needed."""
         self._shown = (page, now, colours, queue, state)
         self.set_columns(job_columns(queue=queue, state=state))
-        self.by_id = {job.id: job for job in page.jobs}
+        self.items = {job.id: job for job in page.jobs}
         fixed = [(job, self._fixed_cells(job, now, colours)) for job in page.jobs]
         # The payload (last) gets the width the other columns leave; each has a cell of padding either side.
         used = sum(
@@ -69,11 +68,6 @@ class JobTable(LiveTable):
             "attempt": number(job.attempt),
         }
         return [cells[column.key] for column in self.columns_shown[:-1]]
-
-    @property
-    def selected(self) -> JobSummary | None:
-        key = self.selected_key
-        return self.by_id.get(key) if key else None
 
 
 def _width(cell: Text | str) -> int:

@@ -7,7 +7,7 @@ from rich.text import Text
 from lensops.ops.snapshot import QueueSnapshot, Snapshot
 from lensops.tui.palette import Palette
 from lensops.tui.text import age, compact, sparkline
-from lensops.tui.widgets.table import Column, LiveTable, number
+from lensops.tui.widgets.table import Column, ItemTable, number
 
 WIDE = 110  # terminal columns from which every state and a 15-minute trend fit
 SLOW_WAIT = 300.0  # seconds; an oldest job waiting longer is highlighted
@@ -36,21 +36,19 @@ def queue_columns(width: int) -> list[Column]:
     ]
 
 
-class QueueTable(LiveTable):
+class QueueTable(ItemTable[QueueSnapshot]):
     """One row per queue, keyed by the queue's name."""
 
     BORDER_TITLE = "Queues"
 
     def __init__(self) -> None:
         super().__init__(id="queues")
-        self.by_name: dict[str, QueueSnapshot] = {}
 
     def show(self, snapshot: Snapshot, colours: Palette, width: int) -> None:
-        self.set_columns(queue_columns(width))
-        self.by_name = {q.name: q for q in snapshot.queues}
         minutes = 15 if width >= WIDE else 8
-        rows = [(q.name, self._row(q, colours, minutes)) for q in snapshot.queues]
-        self.show_rows(rows)
+        self.show_items(
+            queue_columns(width), snapshot.queues, lambda q: q.name, lambda q: self._row(q, colours, minutes)
+        )
 
     def _row(self, q: QueueSnapshot, colours: Palette, minutes: int) -> list[Text | str]:
         name = Text(q.name)
@@ -73,8 +71,3 @@ class QueueTable(LiveTable):
         trend.append(f" {recent[-1] if recent else 0}")
         cells.append(trend)
         return cells
-
-    @property
-    def selected(self) -> QueueSnapshot | None:
-        key = self.selected_key
-        return self.by_name.get(key) if key else None

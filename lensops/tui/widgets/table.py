@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
 Cell = Text | str
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,32 @@ class LiveTable(DataTable[Cell]):
         if not self.row_keys or not 0 <= self.cursor_row < len(self.row_keys):
             return None
         return self.row_keys[self.cursor_row]
+
+
+class ItemTable(LiveTable, Generic[Item]):
+    """A LiveTable whose rows each show one item (a queue, a worker, a failure, a job)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.items: dict[str, Item] = {}  # by row key, in row order
+
+    def show_items(
+        self,
+        columns: Sequence[Column],
+        items: Iterable[Item],
+        key: Callable[[Item], str],
+        row: Callable[[Item], Sequence[Cell]],
+    ) -> None:
+        """Show one row per item: `row` builds its cells once `columns` are in place."""
+        self.set_columns(columns)
+        self.items = {key(item): item for item in items}
+        self.show_rows([(row_key, row(item)) for row_key, item in self.items.items()])
+
+    @property
+    def selected(self) -> Item | None:
+        """The item under the cursor, or None for an empty table."""
+        key = self.selected_key
+        return self.items.get(key) if key else None
 
 
 def number(value: int | str, style: str = "") -> Text:

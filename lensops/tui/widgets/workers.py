@@ -7,7 +7,7 @@ from rich.text import Text
 from lensops.ops.snapshot import Snapshot, WorkerSnapshot
 from lensops.tui.palette import Palette
 from lensops.tui.text import age, ago, literal
-from lensops.tui.widgets.table import Column, LiveTable, number
+from lensops.tui.widgets.table import Column, ItemTable, number
 
 WIDE = 110
 
@@ -40,19 +40,18 @@ def _order(worker: WorkerSnapshot) -> tuple[int, str]:
     return rank, worker.name
 
 
-class WorkerTable(LiveTable):
+class WorkerTable(ItemTable[WorkerSnapshot]):
     BORDER_TITLE = "Workers"
 
     def __init__(self) -> None:
         super().__init__(id="workers")
-        self.by_name: dict[str, WorkerSnapshot] = {}
 
     def show(self, snapshot: Snapshot, colours: Palette, width: int) -> None:
-        self.set_columns(worker_columns(width))
         ordered = sorted(snapshot.workers, key=_order)
-        self.by_name = {w.name: w for w in ordered}
         wide = width >= WIDE
-        self.show_rows([(w.name, self._row(w, snapshot.taken_at, colours, wide)) for w in ordered])
+        self.show_items(
+            worker_columns(width), ordered, lambda w: w.name, lambda w: self._row(w, snapshot.taken_at, colours, wide)
+        )
         live = sum(w.alive for w in ordered)
         dead = len(ordered) - live
         self.border_subtitle = f"{live} live" + (f", {dead} DEAD" if dead else "")
@@ -76,8 +75,3 @@ class WorkerTable(LiveTable):
         if wide:
             cells += [number(w.successes), number(w.failures)]
         return cells
-
-    @property
-    def selected(self) -> WorkerSnapshot | None:
-        key = self.selected_key
-        return self.by_name.get(key) if key else None
