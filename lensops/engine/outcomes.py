@@ -119,6 +119,18 @@ def iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def parse_time(text: str | bytes | None) -> float | None:
+    """rq's timestamps (ISO 8601, UTC) as epoch seconds."""
+    if not text:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
 def _release(commands: Commands, job: ClaimedJob, worker_key: str | None) -> None:
     commands.add("DEL", keys.rq_execution(job.id, job.execution), keys.stop_request(job.id))
     commands.add("ZREM", keys.rq_executions(job.id), job.execution)

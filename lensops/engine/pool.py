@@ -147,7 +147,7 @@ class WorkerPool:
     def _watchdog(self) -> None:
         """Kill a child that stopped heartbeating (stuck holding the GIL) or ran far past its job's
         timeout (a handler swallowing the timeout): its job is then recovered like any dead worker's."""
-        from lensops.ops.snapshot import parse_time
+        from lensops.engine.outcomes import parse_time
 
         alive = [child for child in self.children if child.process.is_alive() and child.kill_reason is None]
         try:

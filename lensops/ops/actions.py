@@ -15,7 +15,7 @@ import redis
 
 from lensops.config import PRIORITIES, Settings
 from lensops.engine import keys
-from lensops.engine.outcomes import iso
+from lensops.engine.outcomes import iso, parse_time
 from lensops.engine.scripts import load_lua
 
 CHUNK = 500
@@ -128,7 +128,6 @@ def purge(
 
 
 def _older(connection: redis.Redis, ids: list[str], cutoff: float, stamp: str) -> list[str]:
-    from lensops.ops.snapshot import parse_time
 
     with connection.pipeline(transaction=False) as pipe:
         for job_id in ids:

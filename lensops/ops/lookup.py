@@ -17,8 +17,9 @@ import redis
 
 from lensops.config import PRIORITIES, QUEUE_NAMES
 from lensops.engine import keys
+from lensops.engine.outcomes import parse_time
 from lensops.engine.runtime import DISPATCH_NAMES
-from lensops.ops.snapshot import STATES, parse_time
+from lensops.ops.snapshot import STATES
 
 SCAN_LIMIT = 20_000  # jobs examined at most per listing when filtering
 

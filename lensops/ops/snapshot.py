@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, cast
 
 import redis
@@ -20,6 +19,7 @@ from lensops.config import PRIORITIES, QUEUE_NAMES, Settings
 from lensops.durations import Rate
 from lensops.engine import keys
 from lensops.engine.limiter import limiter_key
+from lensops.engine.outcomes import parse_time
 from lensops.engine.scripts import load_lua
 
 STATES: tuple[str, ...] = ("queued", "started", "scheduled", "deferred", "finished", "failed", "canceled")
@@ -107,18 +107,6 @@ class Snapshot:
             "workers": [asdict(w) for w in self.workers],
             "failures": [asdict(f) for f in self.failures],
         }
-
-
-def parse_time(text: str | bytes | None) -> float | None:
-    """rq's timestamps (ISO 8601, UTC) as epoch seconds."""
-    if not text:
-        return None
-    if isinstance(text, bytes):
-        text = text.decode()
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _limiter(settings: Settings, queue: str) -> tuple[str, Rate] | None:
