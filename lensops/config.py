@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lensops.durations import Rate, parse_duration, parse_rate
+from lensops.durations import Rate, parse_duration, parse_rate, parse_size
+from lensops.redis.urls import check_url
 
 QUEUE_NAMES: tuple[str, ...] = ("email", "pdf", "notification", "ai", "oma", "scheduled")
 PRIORITIES: tuple[str, ...] = ("urgent", "high", "medium", "low")
@@ -38,6 +39,7 @@ def _optional_rate(value: Any) -> Rate | None:
 
 
 Seconds = Annotated[float, BeforeValidator(_duration)]
+Bytes = Annotated[int, BeforeValidator(parse_size)]
 OptionalRate = Annotated[Rate | None, BeforeValidator(_optional_rate)]
 
 
@@ -56,6 +58,9 @@ class QueuePolicy(_Strict):
     keep_finished: Seconds = 86400.0
     keep_failed: Seconds = 7 * 86400.0
     fallback: Fallback = "spool"
+    # The largest payload a job may carry (JSON): bigger ones are refused at enqueue. Files belong in
+    # storage the job names, not in Redis; a huge payload also slows every tool that shows the job.
+    max_payload: Bytes = Field(default=1024**2, ge=1024)
 
     @field_validator("backoff")
     @classmethod
@@ -101,10 +106,11 @@ class RedisSettings(_Strict):
 
     @field_validator("url")
     @classmethod
-    def _known_scheme(cls, value: str) -> str:
-        if value == "embedded" or value.split("://", 1)[0] in ("redis", "rediss", "unix"):
-            return value
-        raise ValueError(f"unsupported Redis URL {value!r} (use embedded, redis://, rediss:// or unix://)")
+    def _usable_url(cls, value: str) -> str:
+        problem = None if value == "embedded" else check_url(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class WorkerSettings(_Strict):
@@ -146,6 +152,12 @@ class Settings(_Strict):
             raise ValueError(
                 f"worker.poll ({self.worker.poll:g}s) must be shorter than redis.socket_timeout "
                 f"({self.redis.socket_timeout:g}s): idle workers block that long on Redis"
+            )
+        if self.worker.dead_after <= self.redis.socket_timeout + self.worker.poll:
+            raise ValueError(
+                f"worker.dead_after ({self.worker.dead_after:g}s) must be longer than redis.socket_timeout plus "
+                f"worker.poll ({self.redis.socket_timeout + self.worker.poll:g}s): a worker waiting on an "
+                "unresponsive Redis would be taken for stuck"
             )
         return self
 

@@ -85,3 +85,32 @@ def format_duration(seconds: float) -> str:
     if seconds.is_integer():
         return f"{int(seconds)}s"
     return f"{seconds:g}s"
+
+
+# Redis' own convention: 1k = 1000 bytes, 1kb = 1024 bytes (and m/mb, g/gb likewise).
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?b?)\s*$")
+
+
+def parse_size(value: str | int) -> int:
+    """Bytes in `value`: a number of bytes or text like ``"512kb"``, ``"1mb"`` (Redis' units: k = 1000,
+    kb = 1024). Raises ValueError naming the text that could not be read."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a size, got {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"size must not be negative, got {value}")
+        return value
+    match = _SIZE.match(str(value).lower())
+    if not match:
+        raise ValueError(f"unparseable size {value!r} (expected e.g. 512kb, 1mb)")
+    number, unit = match.groups()
+    return int(float(number) * _SIZE_UNITS[unit])
+
+
+def format_size(size: float) -> str:
+    """Short human form: 980 B, 12.5 KB, 3.1 MB (1 KB = 1024 bytes)."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}".replace(".0 ", " ")
+    return f"{int(size)} B"

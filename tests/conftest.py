@@ -63,7 +63,7 @@ def make_settings(redis_url: str, tmp_path: Path):
 
     def build(queues: dict | None = None, worker: dict | None = None, **sections: dict):
         raw = {
-            "redis": {"data_dir": str(tmp_path / "data")},
+            "redis": {"data_dir": str(tmp_path / "data"), "socket_timeout": 1},
             "worker": {"heartbeat": 0.5, "dead_after": 2, "poll": 0.2, **(worker or {})},
             "spool": {"path": str(tmp_path / "spool.jsonl")},
             "queues": queues or {"scheduled": {"backoff": ["0.1s"]}},

@@ -17,6 +17,7 @@ def write_config(path: Path, redis_url: str, queues: str = "", worker: str = "")
 [redis]
 url = "{redis_url}"
 data_dir = "{path.parent / "data"}"
+socket_timeout = "1s"
 
 [worker]
 heartbeat = 0.5

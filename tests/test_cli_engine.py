@@ -102,7 +102,14 @@ def test_spool_status_and_flush(cli, connection, tmp_path, settings):
     Spool(tmp_path / "spool.jsonl").append(SpooledJob("sp-1", "system.noop", {"n": 1}, "medium", "scheduled", None, 0))
     assert json.loads(cli("spool", "status", "--json").stdout)["pending"] == 1
     flushed = cli("spool", "flush", "--json")
-    assert json.loads(flushed.stdout) == {"replayed": 1, "duplicates": 0, "remaining": 0, "error": None, "rejected": 0}
+    assert json.loads(flushed.stdout) == {
+        "replayed": 1,
+        "duplicates": 0,
+        "remaining": 0,
+        "error": None,
+        "rejected": 0,
+        "elsewhere": 0,
+    }
     assert connection.lrange(keys.rq_queue("scheduled"), 0, -1) == [b"sp-1"]
 
 

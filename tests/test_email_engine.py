@@ -48,8 +48,9 @@ def test_5xx_fails_permanently_through_the_worker(smtp, connection, tmp_path):  
 def test_pool_worker_killed_after_acceptance_sends_exactly_one_copy(smtp, connection, redis_url, tmp_path):  # noqa: F811
     settings = smtp_settings(tmp_path, smtp)
     config = settings.source
-    with open(config, "a") as handle:
-        handle.write("[worker]\nheartbeat = 0.5\ndead_after = 2\npoll = 0.2\n[queues.email]\nbackoff = [0]\n")
+    text = config.read_text().replace("[redis]\n", "[redis]\nsocket_timeout = 1\n")
+    text += "[worker]\nheartbeat = 0.5\ndead_after = 2\npoll = 0.2\n[queues.email]\nbackoff = [0]\n"
+    config.write_text(text)
     settings = load_settings(config, environ={})  # reloaded: the retry runs at once
     flag = tmp_path / "killed-once"
     # The supervisor sets the hook before forking, so its worker processes inherit it: the first

@@ -77,13 +77,13 @@ def test_spooled_jobs_are_replayed_in_order_without_loss_or_duplicates(stoppable
 
     stoppable.start()
     spool = Spool(settings.spool_path)
-    report = spool.replay(producer.write_spooled)
+    report = producer.replay_spool()
     assert (report.replayed, report.duplicates, report.remaining, report.error) == (6, 0, 0, None)
     assert client.lrange(keys.rq_queue("scheduled"), 0, -1) == [before.encode()]
     assert client.lrange(keys.rq_queue("scheduled:high"), 0, -1) == [i.encode() for i in spooled]
     assert client.zscore(keys.rq_registry("scheduled", "scheduled"), delayed.id) is not None
     # Replaying again (or a replay that was cut short and rerun) adds nothing.
-    assert spool.replay(producer.write_spooled).replayed == 0
+    assert producer.replay_spool().replayed == 0
     assert not spool.has_pending()
 
 
@@ -96,7 +96,7 @@ def test_replay_skips_jobs_already_in_redis(stoppable, tmp_path):
     stoppable.stop()
     assert producer.enqueue("system.noop", {"n": 1}, job_id="po-7781").status == "spooled"
     stoppable.start()
-    report = Spool(settings.spool_path).replay(producer.write_spooled)
+    report = producer.replay_spool()
     assert (report.replayed, report.duplicates) == (0, 1)
     assert client.llen(keys.rq_queue("scheduled")) == 1
 
@@ -106,7 +106,7 @@ def test_replay_stops_cleanly_when_redis_is_still_down(stoppable, tmp_path):
     producer = Producer(settings, redis.Redis.from_url(stoppable.url, socket_timeout=0.5))
     stoppable.stop()
     ids = [producer.enqueue("system.noop", {"n": n}).id for n in range(3)]
-    report = Spool(settings.spool_path).replay(producer.write_spooled)
+    report = producer.replay_spool()
     assert report.replayed == 0 and report.remaining == 3 and "unreachable" in report.error
     assert [job.id for job in Spool(settings.spool_path).pending()] == ids
 

@@ -55,12 +55,14 @@ class State:
             from lensops.redis.connection import connect, describe
 
             client = connect(self.settings())
+            from lensops.redis.connection import ACCESS_DENIED, access_denied
+
             try:
                 client.ping()
+            except ACCESS_DENIED as exc:  # before the outage errors: redis-py derives it from them
+                raise CliError(str(access_denied(client, "", exc))) from None
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 raise CliError(f"Redis unreachable at {describe(client)}: {exc}") from None
-            except redis.AuthenticationError as exc:
-                raise CliError(f"Redis at {describe(client)} refused the credentials: {exc}") from None
             self._connection = client
         return self._connection
 
@@ -92,10 +94,10 @@ def _known_error(exc: Exception) -> tuple[int, str] | None:
     import redis
 
     from lensops.engine.spool import SpoolError
-    from lensops.redis.connection import RedisUnavailable
+    from lensops.redis.connection import RedisAccessDenied, RedisUnavailable
     from lensops.redis.embedded import EmbeddedRedisError
 
-    if isinstance(exc, RedisUnavailable | EmbeddedRedisError | SpoolError):
+    if isinstance(exc, RedisUnavailable | RedisAccessDenied | EmbeddedRedisError | SpoolError):
         return EXIT_FAILURE, str(exc)
     if isinstance(exc, redis.RedisError | ConnectionError):
         return EXIT_FAILURE, f"Redis error: {exc}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -79,29 +79,55 @@ def redis_stop(ctx: typer.Context) -> None:
 
 @spool_app.command("status")
 def spool_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """How many jobs wait in the spool, and since when."""
+    """How many jobs wait in the spool, for which Redis, and since when."""
     from lensops.engine.spool import Spool
 
     settings = state(ctx).settings()
-    pending = Spool(settings.spool_path).pending()
-    oldest = min((job.spooled_at for job in pending), default=None)
+    spool = Spool(settings.spool_path)
+    status = spool.status()
+    rejected = spool.rejected_path if spool.rejected_path.exists() else None
     if as_json:
-        emit_json({"path": str(settings.spool_path), "pending": len(pending), "oldest": oldest})
+        emit_json(
+            {
+                "path": str(settings.spool_path),
+                "pending": status.pending,
+                "oldest": status.oldest,
+                "by_target": status.by_target,
+                "unreadable": status.unreadable,
+                "rejected_file": str(rejected) if rejected else None,
+            }
+        )
         return
-    print(f"{len(pending)} job(s) spooled in {settings.spool_path}")
+    print(f"{status.pending} job(s) spooled in {settings.spool_path}")
+    for target, count in sorted(status.by_target.items()):
+        print(f"  {count} for {target}")
+    if status.unreadable:
+        print(f"  {status.unreadable} unreadable line(s): the next flush moves them to {spool.rejected_path}")
+    if rejected:
+        print(f"rejected lines are kept in {rejected}")
 
 
 @spool_app.command("flush")
-def spool_flush(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Enqueue the spooled jobs into Redis, in order, without duplicates."""
+def spool_flush(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    any_target: Annotated[
+        bool, typer.Option("--any-target", help="Also enqueue jobs spooled for another Redis into this one.")
+    ] = False,
+) -> None:
+    """Enqueue the jobs spooled for this Redis, in order, without duplicates (exit 1 if a line was
+    rejected or Redis went away)."""
     from lensops.engine.producer import Producer
-    from lensops.engine.spool import Spool
 
     settings = state(ctx).settings()
-    report = Spool(settings.spool_path).replay(Producer(settings, state(ctx).connection()).write_spooled)
+    report = Producer(settings, state(ctx).connection()).replay_spool(any_target=any_target)
     if as_json:
         emit_json(report.__dict__)
     else:
         print(f"replayed {report.replayed}, already in Redis {report.duplicates}, still spooled {report.remaining}")
+        if report.elsewhere:
+            print(f"{report.elsewhere} job(s) spooled for another Redis left in the spool (see lensops spool status)")
     if report.error:
         fail(report.error)
+    if report.rejected:
+        fail(f"{report.rejected} spool line(s) could not be enqueued: moved to {settings.spool_path}.rejected")

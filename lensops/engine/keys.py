@@ -89,6 +89,15 @@ def attempts(job_id: str) -> str:
     return f"lensops:attempts:{job_id}"
 
 
+def redis_resumed() -> str:
+    """Sorted set with one member, "at": when Redis last came back after a lensops process lost it.
+
+    The sweeper gives every worker `dead_after` seconds of reachable Redis after that moment before
+    it reads a silent heartbeat as death (a worker that could not reach Redis is not dead).
+    """
+    return "lensops:redis:resumed"
+
+
 def maintenance_lock(queue: str) -> str:
     """Held by the one worker doing the dead-job sweep for `queue` at a time."""
     return f"lensops:lock:sweep:{queue}"

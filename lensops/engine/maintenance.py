@@ -1,5 +1,5 @@
 """Periodic chores a worker does between jobs: promote due scheduled jobs, replay the spool, and
-recover jobs whose worker died (no heartbeat for `dead_after` seconds)."""
+recover jobs whose worker died (no heartbeat for `dead_after` seconds of reachable Redis)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,26 @@ import redis
 
 from lensops.config import Settings
 from lensops.engine import keys
+from lensops.engine.liveness import Reachability, resumed_at
 from lensops.engine.outcomes import ClaimedJob, Failure, failure
 from lensops.engine.scripts import Scripts
+from lensops.redis.connection import UNREACHABLE
 
 log = logging.getLogger("lensops.engine.maintenance")
 PROMOTE_BATCH = 500
 
 
 class Maintenance:
-    def __init__(self, settings: Settings, connection: redis.Redis, queue: str, scripts: Scripts):
+    def __init__(
+        self,
+        settings: Settings,
+        connection: redis.Redis,
+        queue: str,
+        scripts: Scripts,
+        reachability: Reachability | None = None,
+    ):
         self.settings = settings
+        self.reachability = reachability or Reachability()
         self.connection = connection
         self.queue = queue
         self.scripts = scripts
@@ -29,10 +39,12 @@ class Maintenance:
         self._next_promote = 0.0
         self._next_sweep = 0.0
         self._next_spool = 0.0
+        self._spool_seen: tuple[int, int] | None = None  # (size, mtime) of a spool with nothing for us
 
     def run_due(self, now: float) -> None:
         """Do whichever chores are due; Redis being away is logged, never raised."""
         try:
+            self.reachability.reached(self.connection)
             if now >= self._next_promote:
                 self._next_promote = now + min(self.settings.worker.poll, 1.0)
                 self.promote(now)
@@ -42,7 +54,8 @@ class Maintenance:
             if now >= self._next_spool:
                 self._next_spool = now + 5.0
                 self.replay_spool()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
+        except UNREACHABLE as exc:
+            self.reachability.failed()
             log.warning("maintenance of %s skipped: Redis unreachable: %s", self.queue, exc)
         except Exception:  # a chore must never take the worker (and the job it just ran) down
             log.exception("maintenance of %s failed", self.queue)
@@ -55,7 +68,16 @@ class Maintenance:
         return int(self.scripts.promote(keys=pairs, args=[now, keys.wakeup(self.queue), PROMOTE_BATCH]))
 
     def sweep(self, now: float) -> int:
-        """Retry (or fail) the jobs whose worker stopped heartbeating. One sweeper per queue at a time."""
+        """Retry (or fail) the jobs whose worker stopped heartbeating. One sweeper per queue at a time.
+
+        Silence is death only when heartbeats could have landed: for `dead_after` seconds after Redis
+        came back from an outage that any lensops process noticed, nothing is swept.
+        """
+        if self.reachability.lost:
+            return 0  # this process has not reached Redis since it lost it: it cannot judge
+        back = resumed_at(self.connection)
+        if back is not None and now < back + self.settings.worker.dead_after:
+            return 0
         lock = keys.maintenance_lock(self.queue)
         if not self.connection.set(lock, "1", nx=True, ex=max(1, int(self.settings.worker.heartbeat))):
             return 0
@@ -89,14 +111,22 @@ class Maintenance:
                 pipe.execute()
 
     def replay_spool(self) -> None:
-        from lensops.engine.spool import Spool
+        """Replay the spool's jobs for this Redis; skipped while the file is as the last replay left it
+        (jobs for another Redis stay there, and need not be read again every few seconds)."""
+        try:
+            stat = self.settings.spool_path.stat()
+        except FileNotFoundError:
+            return
+        seen = (stat.st_size, stat.st_mtime_ns)
+        if not stat.st_size or seen == self._spool_seen:
+            return
+        from lensops.engine.producer import Producer
 
-        spool = Spool(self.settings.spool_path)
-        if spool.has_pending():
-            from lensops.engine.producer import Producer
-
-            report = spool.replay(Producer(self.settings, self.connection).write_spooled)
+        report = Producer(self.settings, self.connection).replay_spool()
+        if report.replayed or report.duplicates or report.rejected:
             log.info("spool replayed: %s", report)
+        if report.error is None:
+            self._spool_seen = seen if not (report.replayed or report.duplicates or report.rejected) else None
 
     def drained(self) -> bool:
         """Nothing queued, and nothing scheduled due within the next few seconds (burst mode's end)."""

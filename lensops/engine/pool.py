@@ -4,14 +4,21 @@ Each queue gets `concurrency` processes, so that many of its jobs run here at on
 runs no jobs: it restarts a child that dies (recovering the job it held at once, rather than after
 the heartbeat deadline), and on SIGTERM/SIGINT asks every child to finish its job and exit. A second
 signal stops them by force; their jobs are recovered (retried) before the supervisor exits.
+
+It also judges its children by their local progress (liveness.py), not by what reached Redis: it
+heartbeats for every child that is making progress (so a handler holding the GIL is not taken for
+dead) and kills one that is stuck or far past its job's timeout. Children die with it (Linux's
+parent-death signal), so a supervisor killed with -9 leaves no unsupervised worker behind.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,7 +29,9 @@ import redis
 
 from lensops.config import Settings
 from lensops.engine import keys
-from lensops.redis.connection import connect
+from lensops.engine.liveness import Progress, Reachability, send_beat
+from lensops.engine.scripts import Scripts
+from lensops.redis.connection import ACCESS_DENIED, UNREACHABLE, access_denied, connect
 
 log = logging.getLogger("lensops.engine.pool")
 
@@ -30,21 +39,41 @@ log = logging.getLogger("lensops.engine.pool")
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _child_main(settings: Settings, queue: str, name: str, burst: bool) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Be killed when the supervisor dies, however it dies: the kernel's parent-death signal where
+    there is one (Linux), else a thread that watches the parent pid."""
+    try:
+        if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL) != 0:  # 1: PR_SET_PDEATHSIG
+            raise OSError(ctypes.get_errno(), "prctl failed")
+    except (OSError, AttributeError):
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        threading.Thread(target=watch, name="lensops-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # it died before the signal was armed
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _child_main(settings: Settings, queue: str, name: str, burst: bool, progress: Progress, parent: int) -> None:
     # Forked with the stop signals blocked (see _spawn): drop the supervisor's handlers, install
     # the worker's, and only then let a pending SIGTERM/SIGINT in.
+    _die_with_parent(parent)
     for signum in _STOP_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
     from lensops.engine.worker import QueueWorker
 
     connection = connect(settings)
-    worker = QueueWorker(settings, connection, queue, name=name, burst=burst)
+    worker = QueueWorker(settings, connection, queue, name=name, burst=burst, progress=progress)
     worker.install_signal_handlers()  # SIGINT too: a terminal's Ctrl-C reaches every process in the group
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     worker.run()
 
 
 QUICK_DEATH = 2.0  # a child dying this soon after its start is crash-looping: back off
+START_GRACE = 60.0  # seconds a new child may take (imports, preloads) before its loop must tick
 
 
 @dataclass
@@ -52,6 +81,7 @@ class Child:
     queue: str
     name: str
     process: BaseProcess
+    progress: Progress
     started: float = field(default_factory=time.monotonic)
     kill_reason: str | None = None
     told: int | None = None  # the stop signal already sent to it
@@ -68,6 +98,8 @@ class WorkerPool:
         self._context = multiprocessing.get_context("fork")
         self._serial = 0
         self._connection: redis.Redis | None = None
+        self._scripts: Scripts | None = None
+        self.reachability = Reachability()
 
     @property
     def connection(self) -> redis.Redis:
@@ -79,15 +111,19 @@ class WorkerPool:
         self._serial += 1
         # The random part keeps names unique across containers that share a hostname and a pid.
         name = f"lensops-{queue}-{os.uname().nodename}-{os.getpid()}-{self._serial}-{uuid.uuid4().hex[:6]}"
+        progress = Progress(START_GRACE)
         process = self._context.Process(
-            target=_child_main, args=(self.settings, queue, name, self.burst), name=name, daemon=False
+            target=_child_main,
+            args=(self.settings, queue, name, self.burst, progress, os.getpid()),
+            name=name,
+            daemon=False,
         )
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
             process.start()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        return Child(queue, name, process)
+        return Child(queue, name, process, progress)
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
         # Only flags here: the loop relays them to every child, including one being spawned right now.
@@ -109,6 +145,7 @@ class WorkerPool:
         """Run until stopped (or drained, in burst mode). Returns the process exit code."""
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        self._check_access()
         self._replay_spool()
         for queue in self.queues:
             for _ in range(self.settings.queue(queue).concurrency):
@@ -116,15 +153,16 @@ class WorkerPool:
         log.info("started %d workers for %s", len(self.children), ", ".join(self.queues))
         respawns: list[tuple[float, str]] = []  # (monotonic time, queue)
         quick_deaths: dict[str, int] = {}
-        next_watch = time.monotonic() + self.settings.worker.heartbeat
+        next_beat = time.monotonic() + self.settings.worker.heartbeat
         while self.children or (respawns and not self.stopping):
             time.sleep(0.1)
             if self.stopping:
                 self._relay_stop()
             now = time.monotonic()
-            if now >= next_watch and not self.stopping:
-                next_watch = now + self.settings.worker.heartbeat
-                self._watchdog()
+            self._watchdog(now)
+            if now >= next_beat:
+                next_beat = now + self.settings.worker.heartbeat
+                self._beat_for_children()
             for child in list(self.children):
                 if child.process.is_alive():
                     continue
@@ -144,34 +182,48 @@ class WorkerPool:
                 self.children.append(self._spawn(due[1]))
         return 0
 
-    def _watchdog(self) -> None:
-        """Kill a child that stopped heartbeating (stuck holding the GIL) or ran far past its job's
-        timeout (a handler swallowing the timeout): its job is then recovered like any dead worker's."""
-        from lensops.engine.outcomes import parse_time
+    def _healthy(self, child: Child) -> bool:
+        return child.kill_reason is None and child.process.is_alive()
 
-        alive = [child for child in self.children if child.process.is_alive() and child.kill_reason is None]
-        try:
-            with self.connection.pipeline(transaction=False) as pipe:
-                for child in alive:
-                    pipe.hmget(keys.rq_worker(child.name), ["last_heartbeat", "current_job"])
-                beats = pipe.execute()
-            with self.connection.pipeline(transaction=False) as pipe:
-                for _beat, job_id in beats:
-                    pipe.hmget(keys.rq_job(job_id.decode() if job_id else "-"), ["started_at", "timeout"])
-                jobs = pipe.execute()
-        except (redis.ConnectionError, redis.TimeoutError):
-            return  # cannot tell a stuck worker from an unreachable Redis: do nothing
-        now = time.time()
-        for child, (beat, job_id), (started_at, timeout) in zip(alive, beats, jobs, strict=True):
-            last_beat = parse_time(beat)
-            began = parse_time(started_at)
-            if last_beat is not None and now - last_beat > self.settings.worker.dead_after:
-                child.kill_reason = f"no heartbeat for {now - last_beat:.0f}s"
-            elif job_id and began and timeout and now - began > float(timeout) + self.settings.worker.dead_after:
-                child.kill_reason = f"its job ran {now - began:.0f}s, past its {int(timeout)}s timeout"
+    def _watchdog(self, now: float) -> None:
+        """Kill a child whose loop stopped making progress, or whose job ran well past its timeout
+        (a handler holding the GIL or swallowing the timeout): its job is then recovered like any dead
+        worker's. Judged on the child's local progress: an unreachable Redis makes no one stuck."""
+        grace = max(self.settings.worker.heartbeat, 1.0)
+        for child in self.children:
+            if not self._healthy(child):
+                continue
+            busy, seconds = child.progress.observe(now)
+            if busy and seconds > child.progress.timeout + grace:
+                child.kill_reason = f"its job ran {seconds:.0f}s, past its {child.progress.timeout:.0f}s timeout"
+            elif not busy and seconds > self.settings.worker.dead_after:
+                child.kill_reason = f"its loop made no progress for {seconds:.0f}s"
             if child.kill_reason and child.process.pid:
                 log.warning("killing worker %s: %s", child.name, child.kill_reason)
                 os.kill(child.process.pid, signal.SIGKILL)
+
+    def _beat_for_children(self) -> None:
+        """Heartbeat for every child the watchdog lets live, in one round trip."""
+        if self._scripts is None:
+            self._scripts = Scripts(self.connection)
+        names = [keys.rq_worker(child.name) for child in self.children if self._healthy(child)]
+        try:
+            send_beat(self._scripts, names, self.settings)
+            self.reachability.reached(self.connection)
+        except UNREACHABLE as exc:
+            self.reachability.failed()
+            log.warning("heartbeat for the workers not sent, Redis unreachable: %s", exc)
+        except redis.RedisError:
+            log.exception("heartbeat for the workers failed")
+
+    def _check_access(self) -> None:
+        """Refuse to start on credentials Redis refuses; an outage is waited out by the workers."""
+        try:
+            self.connection.ping()
+        except ACCESS_DENIED as exc:
+            raise access_denied(self._connection, self.settings.redis.url, exc) from None
+        except UNREACHABLE as exc:
+            log.warning("Redis unreachable at start (%s); the workers wait for it", exc)
 
     def _recover(self, child: Child, exitcode: int | None) -> None:
         """Settle the job a dead child held now, instead of waiting for its heartbeat to lapse."""
@@ -208,6 +260,6 @@ class WorkerPool:
         spool = Spool(self.settings.spool_path)
         if spool.has_pending():
             try:
-                log.info("spool: %s", spool.replay(Producer(self.settings, self.connection).write_spooled))
+                log.info("spool: %s", Producer(self.settings, self.connection).replay_spool())
             except Exception as exc:  # never keep the pool from starting
                 log.warning("spool not replayed yet: %s", exc)

@@ -7,6 +7,7 @@ is unreachable the queue's ``fallback`` decides: run inline, spool to disk, or r
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -19,13 +20,23 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from lensops.config import PRIORITIES, Settings, load_settings
-from lensops.durations import parse_duration
+from lensops.durations import format_size, parse_duration
 from lensops.engine import keys
-from lensops.engine.registry import JobContext, JobType, get_job_type
+from lensops.engine.registry import JobContext, JobType, PayloadError, get_job_type
 from lensops.engine.runtime import DISPATCH
 from lensops.engine.scripts import Scripts
-from lensops.engine.spool import Spool, SpooledJob
-from lensops.redis.connection import UNREACHABLE, RedisUnavailable, connect, describe
+from lensops.engine.spool import ReplayReport, Spool, SpooledJob
+from lensops.redis.connection import (
+    ACCESS_DENIED,
+    UNREACHABLE,
+    RedisUnavailable,
+    access_denied,
+    connect,
+    describe,
+    failed_before_sending,
+    resolve_url,
+)
+from lensops.redis.urls import target_of
 
 
 @dataclass(frozen=True)
@@ -130,9 +141,11 @@ class Producer:
     ) -> Enqueued:
         """Validate and enqueue one job.
 
-        Raises UnknownJobType, PayloadError (naming each bad field; nothing is written), ValueError
-        for a bad priority, delay or queue, and RedisUnavailable when Redis is down and the queue's
-        fallback is "error".
+        Raises UnknownJobType, PayloadError (naming each bad field, or a payload over the queue's
+        `max_payload`; nothing is written), ValueError for a bad priority, delay or queue,
+        RedisAccessDenied when Redis refuses the credentials (nothing is spooled), RedisUnavailable
+        when Redis is down and the queue's fallback is "error" (or "inline" after the job was sent
+        and no reply came: it may be enqueued), and SpoolError when the spool cannot be written.
         """
         job_type = get_job_type(type_name)
         model = job_type.validate(payload)
@@ -143,20 +156,51 @@ class Producer:
         policy = self.settings.queue(queue)
         due = when_due(delay, at)
         data = model.model_dump(mode="json")
+        check_payload_size(job_type.name, data, queue, policy.max_payload)
         job_id = job_id or uuid.uuid4().hex
         try:
             if depends_on:
                 return self._enqueue_with_dependencies(job_type, data, priority, job_id, queue, due, depends_on)
             return self._write(job_type, data, priority, job_id, queue, due)
+        except ACCESS_DENIED as exc:  # before UNREACHABLE: redis-py derives it from ConnectionError
+            raise access_denied(self._connection, self.settings.redis.url, exc) from None
         except UNREACHABLE as exc:
+            sent = not failed_before_sending(exc)
+            where = self._where()
             self._forget_connection()
             if depends_on:
                 # Neither a spool nor an inline run can wait for another job: say so instead.
-                where = describe(self._connection) if self._connection is not None else self.settings.redis.url
                 raise RedisUnavailable(
                     f"Redis unreachable at {where}: {exc} (a job with dependencies cannot be spooled or run inline)"
                 ) from None
-            return self._fall_back(policy.fallback, job_type, data, priority, job_id, queue, due, exc)
+            if sent:  # no reply: ask again (the id makes it safe) before deciding anything
+                confirmed = self._confirm(job_type, data, priority, job_id, queue, due)
+                if confirmed is not None:
+                    return confirmed
+            return self._fall_back(policy.fallback, job_type, data, priority, job_id, queue, due, exc, sent)
+
+    def _confirm(
+        self, job_type: JobType, data: dict[str, Any], priority: str, job_id: str, queue: str, due: float | None
+    ) -> Enqueued | None:
+        """Send the enqueue once more after a lost reply: the job is there either way if Redis answers
+        (a "duplicate" is our own first write). None if Redis still does not answer."""
+        try:
+            outcome = self._write(job_type, data, priority, job_id, queue, due)
+        except UNREACHABLE:
+            self._forget_connection()
+            return None
+        status = "scheduled" if due is not None else "queued"
+        return Enqueued(job_id, status, queue) if outcome.status == "duplicate" else outcome
+
+    def _where(self) -> str:
+        return describe(self._connection) if self._connection is not None else self.settings.redis.url
+
+    @property
+    def target(self) -> str:
+        """The Redis (server and database, no credentials) this producer writes to."""
+        if self._connection is not None:
+            return target_of(describe(self._connection))
+        return target_of(resolve_url(self.settings, start_embedded=False))
 
     def _write(
         self, job_type: JobType, data: dict[str, Any], priority: str, job_id: str, queue: str, due: float | None
@@ -186,6 +230,11 @@ class Producer:
         )
         status = "duplicate" if not created else ("scheduled" if due is not None else "queued")
         return Enqueued(job_id, status, queue)
+
+    def replay_spool(self, *, any_target: bool = False) -> ReplayReport:
+        """Enqueue the spooled jobs meant for this producer's Redis (with `any_target`, every spooled
+        job), in order, without duplicates. See Spool.replay."""
+        return Spool(self.settings.spool_path).replay(self.write_spooled, self.target, any_target=any_target)
 
     def write_spooled(self, job: SpooledJob) -> bool:
         """Enqueue a job read back from the spool under its original id; False if that id exists.
@@ -238,13 +287,20 @@ class Producer:
         queue: str,
         due: float | None,
         exc: BaseException,
+        sent: bool,
     ) -> Enqueued:
-        where = describe(self._connection) if self._connection is not None else self.settings.redis.url
-        if fallback == "spool":
+        where = self._where()
+        if fallback == "spool":  # safe even if the job reached Redis: the replay sees its id
             Spool(self.settings.spool_path).append(
-                SpooledJob(job_id, job_type.name, data, priority, queue, due, time.time())
+                SpooledJob(job_id, job_type.name, data, priority, queue, due, time.time(), self.target)
             )
             return Enqueued(job_id, "spooled", queue)
+        if sent:
+            raise RedisUnavailable(
+                f"Redis at {where} stopped answering after job {job_id} was sent ({exc}): it may be enqueued. "
+                f"Enqueue it again with job_id={job_id!r} once Redis answers: ids are idempotency keys"
+                + (" (not run inline: it could then run twice)" if fallback == "inline" else "")
+            ) from None
         if fallback == "inline":
             context = JobContext(job_id, job_type.name, queue, 1, None, self.settings)
             result = job_type.handler(job_type.validate(data), context)
@@ -256,6 +312,17 @@ class Producer:
         if self._settings is not None and self._settings.redis.url == "embedded":
             self._connection = None
             self._scripts = None
+
+
+def check_payload_size(type_name: str, data: dict[str, Any], queue: str, limit: int) -> None:
+    """Raise PayloadError when `data`, as stored (JSON), is larger than the queue's `max_payload`."""
+    size = len(json.dumps(data, separators=(",", ":")).encode())
+    if size > limit:
+        reason = (
+            f"{format_size(size)}, more than the {queue} queue's max_payload of {format_size(limit)} (pass large "
+            f"content by reference, e.g. a file path, or raise [queues.{queue}] max_payload)"
+        )
+        raise PayloadError(type_name, [("payload", reason)])
 
 
 _default = Producer()

@@ -117,6 +117,6 @@ class Scheduler:
         spool = Spool(self.settings.spool_path)
         if spool.has_pending():
             try:
-                log.info("spool: %s", spool.replay(self.producer.write_spooled))
+                log.info("spool: %s", self.producer.replay_spool())
             except Exception as exc:  # never keep the scheduler from starting
                 log.warning("spool not replayed yet: %s", exc)

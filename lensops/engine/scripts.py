@@ -24,6 +24,7 @@ ENQUEUE = load_lua("enqueue")
 # SETTLE calls claim(), so the function's file comes first.
 SETTLE = load_lua("claim") + load_lua("settle")
 PROMOTE = load_lua("promote")
+BEAT = load_lua("beat")
 
 
 class Commands:
@@ -52,3 +53,4 @@ class Scripts:
         self.enqueue = connection.register_script(ENQUEUE)
         self.settle = connection.register_script(SETTLE)
         self.promote = connection.register_script(PROMOTE)
+        self.beat = connection.register_script(BEAT)

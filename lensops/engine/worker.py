@@ -2,7 +2,8 @@
 
 Per job it makes one Redis round trip: the SETTLE script records the previous job's outcome and
 claims the next job (highest priority first) atomically. rq's SimpleWorker needs ~18. A thread
-keeps the heartbeat going while a job runs so a dead worker is told apart from a slow job.
+sends the heartbeat, busy or idle, so a dead worker is told apart from a slow job; the loop ticks
+its local progress for the supervisor (see liveness.py), Redis or not.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 from lensops.config import QUEUE_NAMES, Settings
 from lensops.engine import keys
 from lensops.engine.limiter import SharedLimiter
+from lensops.engine.liveness import Progress, Reachability, register_worker, send_beat
 from lensops.engine.maintenance import Maintenance
 from lensops.engine.outcomes import (
     ClaimedJob,
@@ -35,12 +37,15 @@ from lensops.engine.outcomes import (
     iso,
     put_back,
     success,
-    worker_fields,
 )
 from lensops.engine.registry import JobContext, JobType, PayloadError, PermanentError, UnknownJobType, get_job_type
 from lensops.engine.scripts import Commands, Scripts
+from lensops.redis.connection import ACCESS_DENIED, UNREACHABLE
 
 log = logging.getLogger("lensops.engine.worker")
+# After a stop signal, how long a result that Redis cannot take yet is retried before the worker
+# exits anyway (its job is then retried elsewhere): a systemd stop must finish, Redis or not.
+STOP_GRACE = 5.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class QueueWorker:
         *,
         name: str | None = None,
         burst: bool = False,
+        progress: Progress | None = None,
     ):
         self.settings = settings
         self.connection = connection
@@ -83,7 +89,9 @@ class QueueWorker:
         self.key = keys.rq_worker(self.name)
         self.burst = burst
         self.scripts = Scripts(connection)
-        self.maintenance = Maintenance(settings, connection, queue, self.scripts)
+        self.progress = progress or Progress()
+        self.reachability = Reachability()
+        self.maintenance = Maintenance(settings, connection, queue, self.scripts, self.reachability)
         self.stop_requested = False
         self.processed = 0
         self._current: ClaimedJob | None = None
@@ -108,15 +116,8 @@ class QueueWorker:
         if self._in_handler and job is not None and job.id == self._stop_job:
             raise JobStopped("stopped by an operator (lensops cancel)")
 
-    def register(self) -> None:
-        with self.connection.pipeline() as pipe:
-            pipe.delete(self.key)
-            pipe.hset(self.key, mapping=worker_fields(self.name, self.queue, os.getpid(), time.time()))
-            pipe.expire(self.key, int(self.settings.worker.dead_after) + 60)
-            pipe.sadd(keys.RQ_WORKERS, self.key)
-            for physical in keys.physical_queues(self.queue):
-                pipe.sadd(keys.rq_workers_of(physical), self.key)
-            pipe.execute()
+    def register(self, *, fresh: bool = True) -> None:
+        register_worker(self.connection, self.name, self.queue, os.getpid(), self.settings, fresh=fresh)
 
     def unregister(self) -> None:
         with self.connection.pipeline() as pipe:
@@ -145,7 +146,7 @@ class QueueWorker:
     def run(self) -> int:
         """Work until asked to stop (or, in burst mode, until the queue is drained). Returns jobs run."""
         self.warm_up()
-        self.register()
+        self._register_when_reachable()
         beat = threading.Thread(target=self._heartbeat_loop, name="lensops-heartbeat", daemon=True)
         beat.start()
         try:
@@ -156,10 +157,32 @@ class QueueWorker:
             self._quietly(self.unregister)
         return self.processed
 
+    def _register_when_reachable(self) -> None:
+        wait = 0.2
+        while not self.stop_requested:
+            try:
+                self.register()
+                self.reachability.reached(self.connection)
+                return
+            except ACCESS_DENIED:
+                raise  # wrong credentials will not fix themselves: let the pool report it
+            except UNREACHABLE as exc:
+                self._unreachable("registering", exc, wait)
+                wait = min(wait * 2, 5.0)
+
+    def _unreachable(self, doing: str, exc: BaseException, wait: float) -> None:
+        self.progress.tick()  # a timed-out call is the loop making progress, not a stuck worker
+        self.reachability.failed()
+        log.warning("worker %s: Redis unreachable while %s (%s); retrying in %.1fs", self.name, doing, exc, wait)
+        self._sleep(wait)
+
     def _loop(self) -> None:
         pending: Outcome | None = None
         while True:
-            self.maintenance.run_due(time.time())
+            self.progress.tick()
+            if not self.stop_requested:
+                self.maintenance.run_due(time.time())
+                self.progress.tick()  # each Redis call may block up to socket_timeout
             if pending is None:
                 self._sleep(self._hold_until - time.monotonic())
             claim_next = not self.stop_requested and self._hold_until <= time.monotonic()
@@ -207,13 +230,26 @@ class QueueWorker:
         else:
             wip, args = keys.rq_registry("started", self.queue), ["", "", spec, options]
         wait = 0.2
+        give_up_at: float | None = None
         while True:
             try:
                 owned, claimed, has_dependents = self.scripts.settle(keys=[wip], args=args)
+                self.reachability.reached(self.connection)
                 break
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                log.warning("worker %s: Redis unreachable (%s); retrying in %.1fs", self.name, exc, wait)
-                time.sleep(wait)
+            except UNREACHABLE as exc:  # refused credentials included: they may be fixed while we wait
+                if self.stop_requested:
+                    if pending is None:
+                        return None  # nothing to record: stop now
+                    give_up_at = give_up_at or time.monotonic() + STOP_GRACE
+                    if time.monotonic() >= give_up_at:
+                        log.error(
+                            "job %s: its outcome could not be recorded before stopping (Redis unreachable); "
+                            "it will be retried once its heartbeat lapses",
+                            pending.job.id,
+                        )
+                        self._current = None
+                        return None
+                self._unreachable("recording a job's outcome" if pending else "claiming", exc, wait)
                 wait = min(wait * 2, 5.0)
         if pending is not None:
             self._current = None
@@ -234,9 +270,9 @@ class QueueWorker:
         # arrive without one (plain rq producers, promoted retries of another host).
         try:
             self.connection.blpop([keys.wakeup(self.queue)], timeout=self.settings.worker.poll)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            log.warning("worker %s: Redis unreachable while idle: %s", self.name, exc)
-            time.sleep(min(self.settings.worker.poll, 1.0))
+            self.reachability.reached(self.connection)
+        except UNREACHABLE as exc:
+            self._unreachable("idle", exc, min(self.settings.worker.poll, 1.0))
 
     def _enqueue_dependents(self, job: ClaimedJob) -> None:
         """rq's own dependency release (rare path). A failure is logged, never fatal to the worker."""
@@ -289,12 +325,14 @@ class QueueWorker:
                     return Outcome(job, self._not_now(job, job_type, slot.retry_in))
             model = job_type.validate(payload)
             context = JobContext(job.id, type_name, job.queue, job.attempt, self.connection, self.settings)
+            self.progress.job_started(job.timeout)
             with UnixSignalDeathPenalty(job.timeout, JobTimeoutException, job_id=job.id):
                 self._in_handler = True
                 try:
                     result = job_type.handler(model, context)
                 finally:
                     self._in_handler = False
+                    self.progress.job_ended()
         except JobStopped as exc:
             self.processed += 1
             return Outcome(job, canceled(job, self.name, started, time.time(), str(exc)))
@@ -330,6 +368,7 @@ class QueueWorker:
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while not self.stop_requested and time.monotonic() < deadline:
+            self.progress.tick()
             time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
 
     # -- heartbeat -----------------------------------------------------------------------------------
@@ -338,23 +377,22 @@ class QueueWorker:
         while not self._heartbeat_stop.wait(interval):
             try:
                 self.heartbeat()
+                self.reachability.reached(self.connection)
+            except UNREACHABLE as exc:
+                self.reachability.failed()
+                log.warning("worker %s: heartbeat not sent, Redis unreachable: %s", self.name, exc)
             except Exception:  # OOM, READONLY after a failover...: keep beating, never die silently
                 log.exception("worker %s: heartbeat failed", self.name)
 
     def heartbeat(self) -> None:
-        """Keep this worker, and the job it runs, visibly alive for another `dead_after` seconds."""
-        now = time.time()
-        dead_after = self.settings.worker.dead_after
+        """Keep this worker, and the job it runs, visibly alive for another `dead_after` seconds;
+        register again if Redis lost the worker's hash (a restart without persistence, a failover)."""
         job = self._current
-        with self.connection.pipeline(transaction=False) as pipe:
-            pipe.hset(self.key, "last_heartbeat", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)))
-            pipe.expire(self.key, int(dead_after) + 60)
-            if job is not None:
-                pipe.zadd(keys.rq_registry("started", job.origin), {job.member: now + dead_after}, xx=True)
-                pipe.expire(keys.rq_execution(job.id, job.execution), int(dead_after) + 60)
-                pipe.exists(keys.stop_request(job.id))
-            stop_asked = pipe.execute()[-1] if job is not None else 0
-        if stop_asked and job is not None and job is self._current:
+        beat = send_beat(self.scripts, [self.key], self.settings)
+        if beat.missing:
+            log.warning("worker %s: Redis lost this worker's registration; registering again", self.name)
+            self.register(fresh=False)
+        if job is not None and job.id in beat.stops and job is self._current:
             self._stop_job = job.id
             if signal.getsignal(signal.SIGUSR1) == self._on_stop_job:  # only where we installed it
                 os.kill(os.getpid(), signal.SIGUSR1)  # handled in the main thread, where the job runs

@@ -70,7 +70,6 @@ class SpoolPayload(BaseModel):
 def spool_replay(payload: SpoolPayload, ctx: JobContext) -> dict[str, Any]:
     """Replay this host's spool (jobs kept on disk while Redis was unreachable)."""
     from lensops.engine.producer import Producer
-    from lensops.engine.spool import Spool
 
-    report = Spool(ctx.settings.spool_path).replay(Producer(ctx.settings, ctx.connection).write_spooled)
+    report = Producer(ctx.settings, ctx.connection).replay_spool()
     return {"replayed": report.replayed, "duplicates": report.duplicates, "remaining": report.remaining}

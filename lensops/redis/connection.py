@@ -6,30 +6,64 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from lensops.config import Settings
+from lensops.redis.urls import mask_url
 
+# Redis refused who we are or what we asked: a configuration error, never an outage to wait out
+# (redis-py's AuthenticationError subclasses ConnectionError: catch these first).
+ACCESS_DENIED: tuple[type[BaseException], ...] = (
+    redis.AuthenticationError,
+    redis.exceptions.AuthenticationWrongNumberOfArgsError,
+    redis.exceptions.AuthorizationError,
+    redis.exceptions.NoPermissionError,
+)
 # What a client raises when Redis cannot be reached (or stops answering) rather than refusing a command.
 UNREACHABLE: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+__all__ = ["ACCESS_DENIED", "UNREACHABLE", "RedisAccessDenied", "RedisUnavailable", "connect", "describe", "mask_url"]
 
 
 class RedisUnavailable(ConnectionError):
     """Redis could not be reached; the message names the URL tried, credentials masked."""
 
 
-def mask_url(url: str) -> str:
-    """`url` with any password replaced by ***, safe to print and log."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+class RedisAccessDenied(Exception):
+    """Redis refused the credentials or a command (WRONGPASS, NOAUTH, NOPERM): fix the configuration."""
+
+
+def access_denied(connection: redis.Redis | None, url: str, exc: BaseException) -> RedisAccessDenied:
+    """The error to raise for `exc`, naming the server (masked) and where credentials come from."""
+    where = describe(connection) if connection is not None else mask_url(url)
+    return RedisAccessDenied(
+        f"Redis at {where} refused access: {_short_error(exc)} "
+        "(check LENSOPS_REDIS_USERNAME / LENSOPS_REDIS_PASSWORD or the URL's credentials, and the user's ACL)"
+    )
+
+
+def failed_before_sending(exc: BaseException) -> bool:
+    """True when `exc` arose while connecting (refused, timed out, AUTH/SELECT...): no command of the
+    caller's reached Redis. False means it may have been applied even though no reply came."""
+    frame = exc.__traceback__
+    while frame is not None:
+        code = frame.tb_frame.f_code
+        if code.co_name in _CONNECTING and "redis" in code.co_filename:
+            return True
+        frame = frame.tb_next
+    return isinstance(exc, OSError) and not isinstance(exc, redis.RedisError)  # e.g. starting the embedded server
+
+
+# redis-py's functions that run before a command is sent (connection.py; stable across 5.x-7.x).
+_CONNECTING = frozenset({"connect", "connect_check_health", "on_connect", "on_connect_check_health", "get_connection"})
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True for an outage (retry later, spool); False for refused access and everything else."""
+    return isinstance(exc, UNREACHABLE) and not isinstance(exc, ACCESS_DENIED)
 
 
 def resolve_url(settings: Settings, start_embedded: bool = True) -> str:
@@ -49,6 +83,9 @@ def connect(settings: Settings, *, start_embedded: bool = True) -> redis.Redis:
         "socket_timeout": settings.redis.socket_timeout,
         "socket_connect_timeout": min(settings.redis.socket_timeout, 3.0),
         "health_check_interval": 30,
+        # No silent re-sends: after a timeout the command may have been applied, and only the caller
+        # knows whether sending it again is safe (lensops' scripts are; the caller retries them).
+        "retry": Retry(NoBackoff(), 0),
     }
     if settings.redis.username:
         options["username"] = settings.redis.username

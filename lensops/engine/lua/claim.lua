@@ -30,11 +30,13 @@ local function claim(spec)
         redis.call('EXPIRE', 'rq:executions:' .. id, spec.ttl + 60)
         redis.call('HSET', spec.worker, 'current_job', id, 'current_execution', exec, 'state', 'busy',
                    'current_job_working_time', 0, 'last_heartbeat', spec.now_iso)
+        redis.call('EXPIRE', spec.worker, spec.ttl)  -- never leave a hash without a TTL behind
         return {id, origin, redis.call('HGETALL', jkey)}
       end
     end
   end
   redis.call('HSET', spec.worker, 'state', 'idle', 'last_heartbeat', spec.now_iso)
   redis.call('HDEL', spec.worker, 'current_job', 'current_execution')
+  redis.call('EXPIRE', spec.worker, spec.ttl)
   return false
 end
