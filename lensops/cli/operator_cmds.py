@@ -236,6 +236,10 @@ def retry(
     queue: QueueOpt = None,
     retry_all: Annotated[bool, typer.Option("--all", help="Every failed job of --queue.")] = False,
     type_name: Annotated[str | None, typer.Option("--type", "-t", help="With --all: only this type.")] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Also resend emails whose delivery is unknown (the server may have them)."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Requeue failed jobs with a fresh attempt budget; exit 1 if any id could not be retried."""
@@ -253,7 +257,7 @@ def retry(
     connection = state(ctx).connection()  # usage is checked first: a bad command line says so even offline
     ids = failed_job_ids(connection, queue, type_name) if retry_all and queue else list(job_ids or [])
     with _progress(len(ids), "retrying", quiet=as_json) as advance:
-        report = retry_jobs(connection, settings, ids, advance)
+        report = retry_jobs(connection, settings, ids, advance, force=force)
     if as_json:
         emit_json({"retried": report.retried, "not_retried": report.refused})
     else:

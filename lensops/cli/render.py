@@ -11,7 +11,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from lensops.ops.lookup import JobDetail, JobPage
+from lensops.ops.lookup import JobDetail, JobPage, clip
 from lensops.ops.snapshot import STATES, Snapshot
 
 SPARK = " ▁▂▃▄▅▆▇█"
@@ -157,12 +157,14 @@ def job_detail(detail: JobDetail) -> Group:
         rows.append(("depends on", ", ".join(detail.dependencies)))
     for name, value in rows:
         facts.add_row(name, plain("-" if value is None else str(value)))
-    parts: list[Any] = [facts, Text("\npayload", style="bold"), plain(json.dumps(summary.payload, indent=2))]
+    payload = clip(json.dumps(summary.payload, indent=2, ensure_ascii=False))
+    parts: list[Any] = [facts, Text("\npayload", style="bold"), plain(payload)]
     if detail.result is not None:
-        parts += [Text("\nresult", style="bold"), plain(json.dumps(detail.result, indent=2, default=str))]
+        result = clip(json.dumps(detail.result, indent=2, default=str, ensure_ascii=False))
+        parts += [Text("\nresult", style="bold"), plain(result)]
     for attempt in detail.attempts:
         header = f"\nattempt {attempt.attempt} failed {_stamp(attempt.at)} on {attempt.worker or '-'}"
-        parts += [plain(header), plain(attempt.traceback or f"{attempt.exc_type}: {attempt.message}")]
+        parts += [plain(header), plain(clip(attempt.traceback or f"{attempt.exc_type}: {attempt.message}"))]
     return Group(*parts)
 
 

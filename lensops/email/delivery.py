@@ -1,12 +1,18 @@
 """The sent-once record: a retry after the server accepted a message must not send it again.
 
-The record lives at ``lensops.engine.keys.delivered(job_id)``. It is written with ``SET NX EX`` the moment
-the server has accepted the message (its reply to DATA) and read before anything is sent. It
-expires with the email queue's failed-job retention, which outlives every retry of the job.
+Two records per job, both expiring with the email queue's failed-job retention (which outlives every
+retry of the job):
 
-What remains is the instant between the server's reply and the ``SET``: a worker killed exactly
-there sends the message again on retry. The Message-ID is the same on every attempt, so receiving
-systems can still recognise the copy.
+- ``keys.delivery_in_doubt(job_id)`` is written after the whole message went to the server and
+  before the final dot that commits it. If Redis cannot take it, the dot is never sent (the server
+  discards the message) and the job is retried.
+- ``keys.delivered(job_id)`` is written once the server accepted the message (its reply to DATA).
+
+A retry that finds the first without the second cannot know whether the server has the message (the
+worker died, or the connection broke, between the dot and the record): it fails with "delivery
+unknown" instead of sending a copy, and ``lensops retry --force ID`` sends again once someone has
+looked. So a crash never sends twice; at worst it asks. A server that answers the dot with an error
+did not take the message: the doubt is cleared and the retry sends.
 
 Tests can stop the process right after acceptance with :func:`set_after_accepted_hook`, e.g. a
 worker started as ``python -c "...; delivery.set_after_accepted_hook(lambda *_: os._exit(137)); ..."``.
@@ -19,7 +25,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from lensops.email.errors import TransientEmailError
 from lensops.engine import keys
+from lensops.engine.registry import PermanentError
 
 log = logging.getLogger("lensops.email")
 
@@ -37,12 +45,47 @@ def set_after_accepted_hook(hook: AfterAccepted | None) -> AfterAccepted | None:
     return previous
 
 
-def already_sent(connection: Any, job_id: str) -> dict[str, Any] | None:
-    """The record of job `job_id`'s accepted message, or None if it was never accepted.
+class DeliveryUnknown(PermanentError):
+    """The server may or may not have this job's message: sending again needs an operator."""
 
-    Raises redis errors (the job is then retried: better late than twice).
+
+def mark_in_doubt(connection: Any, job_id: str, ttl: float) -> None:
+    """Record that job `job_id`'s message is about to be committed. Raises TransientEmailError when
+    Redis cannot take it: the caller must then not commit (no final dot)."""
+    import redis
+
+    try:
+        connection.set(keys.delivery_in_doubt(job_id), "1", ex=max(1, round(ttl)))
+    except redis.RedisError as exc:
+        raise TransientEmailError(f"not sent: Redis could not record the delivery first ({exc})") from None
+
+
+def clear_doubt(connection: Any, job_id: str) -> None:
+    """The server refused the message: a retry may send it. Never raises."""
+    import redis
+
+    try:
+        connection.delete(keys.delivery_in_doubt(job_id))
+    except redis.RedisError as exc:
+        log.warning("job %s: could not clear its delivery mark (%s): a retry will ask for --force", job_id, exc)
+
+
+def already_sent(connection: Any, job_id: str) -> dict[str, Any] | None:
+    """The record of job `job_id`'s accepted message, or None if it was never sent (one round trip).
+
+    Raises DeliveryUnknown when an earlier attempt may have delivered it without a record, and redis
+    errors (the job is then retried: better late than twice).
     """
-    raw = connection.get(keys.delivered(job_id))
+    with connection.pipeline(transaction=False) as pipe:
+        pipe.get(keys.delivered(job_id))
+        pipe.get(keys.delivery_in_doubt(job_id))
+        raw, doubt = pipe.execute()
+    if raw is None and doubt is not None:
+        raise DeliveryUnknown(
+            "delivery unknown: an earlier attempt sent the whole message but stopped before the server's "
+            "answer was recorded. Check whether the recipient got it; to send it again anyway: "
+            f"lensops retry --force {job_id}"
+        )
     if raw is None:
         return None
     try:

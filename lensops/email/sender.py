@@ -9,12 +9,12 @@ from typing import Any
 from lensops.config import ConfigError
 from lensops.email.attachments import load_attachments
 from lensops.email.compose import compose_message, message_id, safe_name
-from lensops.email.delivery import already_sent, record_accepted
+from lensops.email.delivery import already_sent, clear_doubt, mark_in_doubt, record_accepted
 from lensops.email.errors import classify_send_error
 from lensops.email.payloads import EmailEnvelope
 from lensops.email.render import TemplateProblem, render_email
 from lensops.email.settings import EmailSettings, attachment_roots, load_email_settings
-from lensops.email.transports import Acceptance, Transport, make_transport
+from lensops.email.transports import Transport, make_transport
 from lensops.engine.registry import JobContext, PermanentError
 
 
@@ -57,7 +57,19 @@ def send_email_job(
         rendered=rendered, envelope=payload, settings=settings, attachments=attachments, job_id=ctx.job_id
     )
     transport = transport or make_transport(settings.transport, outbox=settings.outbox, smtp=settings.smtp)
-    acceptance = _send(transport, message, safe_name(ctx.job_id))
+    connection = ctx.connection
+    before_commit = (
+        (lambda: mark_in_doubt(connection, ctx.job_id, settings.record_ttl)) if connection is not None else None
+    )
+    try:
+        acceptance = transport.send(message, safe_name(ctx.job_id), before_commit)
+    except smtplib.SMTPResponseException as exc:
+        if connection is not None:
+            clear_doubt(connection, ctx.job_id)  # the server answered with a refusal: it has no copy
+        raise classify_send_error(exc) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        # Anything else (the engine's job timeout, a bug) goes up unchanged.
+        raise classify_send_error(exc) from exc
     record = {
         "status": "sent",
         "transport": acceptance.transport,
@@ -72,11 +84,3 @@ def send_email_job(
     }
     recorded = ctx.connection is not None and record_accepted(ctx.connection, ctx.job_id, record, settings.record_ttl)
     return {**record, "recorded": recorded}
-
-
-def _send(transport: Transport, message: Any, name: str) -> Acceptance:
-    try:
-        return transport.send(message, name)
-    except (smtplib.SMTPException, OSError) as exc:
-        # Anything else (the engine's job timeout, a bug) goes up unchanged.
-        raise classify_send_error(exc) from exc

@@ -12,15 +12,17 @@ import atexit
 import contextlib
 import functools
 import os
+import re
 import smtplib
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from lensops.email.errors import TransientEmailError
 from lensops.email.settings import SmtpSettings
@@ -38,8 +40,9 @@ class Acceptance:
 class Transport(Protocol):
     name: str
 
-    def send(self, message: EmailMessage, name: str) -> Acceptance:
-        """Hand `message` over; `name` is a stable, file-safe name for it (from the job id)."""
+    def send(self, message: EmailMessage, name: str, before_commit: Callable[[], None] | None = None) -> Acceptance:
+        """Hand `message` over; `name` is a stable, file-safe name for it (from the job id).
+        `before_commit` runs just before the transport commits the message, where that can be undone."""
         ...
 
 
@@ -56,8 +59,9 @@ class FileTransport:
     def __init__(self, outbox: Path):
         self.outbox = outbox
 
-    def send(self, message: EmailMessage, name: str) -> Acceptance:
-        """Write the message atomically; raises TransientEmailError when the file cannot be written."""
+    def send(self, message: EmailMessage, name: str, before_commit: Callable[[], None] | None = None) -> Acceptance:
+        """Write the message atomically (a file named after the job: a second write replaces, never
+        duplicates, so `before_commit` is not needed); raises TransientEmailError when the file cannot be written."""
         target = self.outbox / f"{name}.eml"
         partial = self.outbox / f".{name}.{os.getpid()}.partial"
         try:
@@ -72,7 +76,8 @@ class FileTransport:
 
 
 class _DataTracking:
-    """Remembers whether DATA was sent and what the server answered to it.
+    """Remembers whether DATA was sent and what the server answered to it, and calls `before_commit`
+    between the message and the final dot that commits it (smtplib's DATA, split in two).
 
     A drop before DATA is safe to retry on a new connection at once; a drop during DATA is not
     (the server may already have the message), so that case is left to the sent-once check.
@@ -80,12 +85,22 @@ class _DataTracking:
 
     data_started = False
     data_reply: tuple[int, bytes] | None = None
+    before_commit: Callable[[], None] | None = None
 
     def data(self, msg: Any) -> tuple[int, bytes]:
         self.data_started = True
-        reply: tuple[int, bytes] = super().data(msg)  # type: ignore[misc]
-        self.data_reply = reply
-        return reply
+        smtp = cast(smtplib.SMTP, self)
+        smtp.putcmd("data")
+        code, reply = smtp.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = re.sub(rb"(?m)^\.", b"..", msg.encode("ascii") if isinstance(msg, str) else msg)  # dot-stuffing
+        smtp.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+        if self.before_commit is not None:
+            self.before_commit()  # raising here leaves the message uncommitted: the caller drops the link
+        smtp.send(b".\r\n")
+        self.data_reply = smtp.getreply()
+        return self.data_reply
 
 
 class _SMTP(_DataTracking, smtplib.SMTP):
@@ -215,24 +230,28 @@ class SmtpTransport:
             _current.connection = None
         _forget(connection, polite=False)
 
-    def send(self, message: EmailMessage, name: str) -> Acceptance:
-        """Send `message`; raises the smtplib error or OSError that stopped it.
+    def send(self, message: EmailMessage, name: str, before_commit: Callable[[], None] | None = None) -> Acceptance:
+        """Send `message`, calling `before_commit` just before the final dot; raises the smtplib
+        error or OSError that stopped it (or what `before_commit` raised: nothing is committed then).
 
         A reused connection that the server had closed is replaced once, transparently, when the
         failure came before DATA (nothing can have been delivered yet).
         """
         connection, reused = self._checkout()
         try:
-            return self._send_or_drop(connection, message)
+            return self._send_or_drop(connection, message, before_commit)
         except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException) as exc:
             closed = isinstance(exc, smtplib.SMTPServerDisconnected) or exc.smtp_code == 421
             if not (closed and reused and not connection.data_started):
                 raise
         connection, _ = self._checkout()
-        return self._send_or_drop(connection, message)
+        return self._send_or_drop(connection, message, before_commit)
 
-    def _send_or_drop(self, connection: Connection, message: EmailMessage) -> Acceptance:
+    def _send_or_drop(
+        self, connection: Connection, message: EmailMessage, before_commit: Callable[[], None] | None
+    ) -> Acceptance:
         try:
+            connection.before_commit = before_commit
             return self._send_on(connection, message)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
             # The server answered and smtplib reset the transaction: the link stays usable,
@@ -244,6 +263,7 @@ class SmtpTransport:
             self._drop(connection)  # a timeout or socket error leaves the conversation unknown
             raise
         finally:
+            connection.before_commit = None
             if not self.reuse:
                 _forget(connection, polite=True)
 

@@ -108,6 +108,12 @@ def delivered(job_id: str) -> str:
     return f"lensops:done:{job_id}"
 
 
+def delivery_in_doubt(job_id: str) -> str:
+    """Set just before a side effect is committed (an email's final dot): if the worker dies before
+    `delivered` is set, the retry cannot know whether it happened, and stops for an operator."""
+    return f"lensops:sending:{job_id}"
+
+
 LIMITER_PREFIX = "lensops:limits"
 
 

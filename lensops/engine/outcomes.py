@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lensops.engine import keys
-from lensops.engine.runtime import DISPATCH_NAMES
+from lensops.engine.runtime import DISPATCH_NAMES, JobDataError, JobDataTooLarge, read_call
 from lensops.engine.scripts import Commands
 
 FAILURES_KEPT = 200  # the dashboard's "recent failures" list
@@ -82,15 +82,17 @@ class ClaimedJob:
             return 0.0
         return float(intervals[min(self._int("number_of_retries"), len(intervals) - 1)])
 
-    def call(self) -> tuple[str, Any]:
-        """The declared job type and payload this job asks for.
+    def call(self, limit: int) -> tuple[str, Any]:
+        """The declared job type and payload this job asks for (its data inflated to `limit` bytes at most).
 
-        Raises RefusedJob when the data is not lensops JSON or names any other callable; the
-        callable is never imported and the data never unpickled.
+        Raises RefusedJob when the data is not lensops JSON, is larger than `limit`, or names any
+        other callable; the callable is never imported and the data never unpickled.
         """
         try:
-            decoded = json.loads(zlib.decompress(self.fields["data"]))
-        except (KeyError, zlib.error, ValueError, UnicodeDecodeError):
+            decoded = read_call(self.fields["data"], limit)
+        except JobDataTooLarge as exc:
+            raise RefusedJob(f"refusing to run it: {exc}") from None
+        except (KeyError, JobDataError):
             raise RefusedJob("job data is not lensops JSON; refusing to deserialize it") from None
         if not (isinstance(decoded, list) and len(decoded) == 4):
             raise RefusedJob("job data is not a lensops call")

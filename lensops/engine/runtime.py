@@ -7,6 +7,9 @@ lensops jobs correctly, still through the registry and its payload validation.
 
 from __future__ import annotations
 
+import json
+import re
+import zlib
 from typing import Any
 
 # What rq records as every lensops job's function. Plain rq workers can run it (it dispatches
@@ -15,6 +18,45 @@ DISPATCH = "lensops.engine.runtime.run_job"
 # The same function under the path it had before the engine became a package: jobs enqueued by an
 # older lensops are still recognised as lensops calls.
 DISPATCH_NAMES = frozenset({DISPATCH, "lensops.runtime.run_job"})
+
+
+class JobDataError(ValueError):
+    """A job's `data` field is not JSON rq could have written, or is larger than allowed."""
+
+
+class JobDataTooLarge(JobDataError):
+    pass
+
+
+def read_call(data: bytes, limit: int) -> Any:
+    """Decode rq's `data` field (zlib-compressed JSON), never inflating past `limit` bytes: a forged
+    zlib bomb costs `limit`, not gigabytes. Raises JobDataTooLarge, or JobDataError for anything that
+    is not compressed JSON (pickle included: nothing is ever unpickled)."""
+    inflate = zlib.decompressobj()
+    try:
+        raw = inflate.decompress(data, limit)
+    except zlib.error:
+        raise JobDataError("job data is not compressed JSON") from None
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise JobDataTooLarge(f"job data is larger than {limit:,} bytes when decompressed")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise JobDataError("job data is not JSON") from None
+
+
+_CALL_HEAD = re.compile(rb'^\["([^"]+)",\s*null,\s*\["([^"\\]{1,200})"')
+
+
+def peek_call(data: bytes) -> tuple[str, str] | None:
+    """(function, job type) from the start of a job's data, without inflating the rest; None if the
+    start does not look like a lensops call. For showing jobs too large to decode."""
+    try:
+        head = zlib.decompressobj().decompress(data, 1024)
+    except zlib.error:
+        return None
+    match = _CALL_HEAD.match(head)
+    return (match[1].decode(errors="replace"), match[2].decode(errors="replace")) if match else None
 
 
 def run_job(type_name: str, payload: dict[str, Any]) -> Any:

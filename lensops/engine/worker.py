@@ -46,6 +46,7 @@ log = logging.getLogger("lensops.engine.worker")
 # After a stop signal, how long a result that Redis cannot take yet is retried before the worker
 # exits anyway (its job is then retried elsewhere): a systemd stop must finish, Redis or not.
 STOP_GRACE = 5.0
+DATA_CEILING = 16 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ class QueueWorker:
         self._stop_job: str | None = None  # a job the operator asked to stop
         self._in_handler = False  # the stop signal interrupts handlers only, never our bookkeeping
         self._hold_until = 0.0  # monotonic time before which this worker claims nothing (rate limit)
+        # Enqueues refuse payloads over max_payload; a job's data past this is forged (a zlib bomb).
+        self._data_limit = max(DATA_CEILING, 2 * self.policy.max_payload)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def request_stop(self, *_: Any) -> None:
@@ -311,7 +314,7 @@ class QueueWorker:
         started = time.time()
         type_name = ""
         try:
-            type_name, payload = job.call()
+            type_name, payload = job.call(self._data_limit)
             job_type = get_job_type(type_name)
             limiter = self._limiter_for(job_type)
             if limiter is not None:

@@ -39,9 +39,15 @@ def _chunks(items: list[str], size: int = CHUNK) -> Iterator[list[str]]:
 
 
 def retry_jobs(
-    connection: redis.Redis, settings: Settings, job_ids: list[str], progress: Progress | None = None
+    connection: redis.Redis,
+    settings: Settings,
+    job_ids: list[str],
+    progress: Progress | None = None,
+    *,
+    force: bool = False,
 ) -> RetryReport:
-    """Requeue failed jobs with a fresh attempt budget (their queue's `retries`)."""
+    """Requeue failed jobs with a fresh attempt budget (their queue's `retries`). With `force`, a job
+    whose side effect is in doubt (an email the server may have) is allowed to do it again."""
     report = RetryReport()
     script = connection.register_script(_RETRY)
     now_iso = iso(time.time())
@@ -54,7 +60,7 @@ def retry_jobs(
             for job_id, origin in zip(chunk, origins, strict=True):
                 queue = keys.logical_queue(origin.decode()) if origin else None
                 budget = settings.queues[queue].retries if queue in settings.queues else 0
-                script(args=[job_id, budget, now_iso], client=pipe)
+                script(args=[job_id, budget, now_iso, "1" if force else ""], client=pipe)
             outcomes = pipe.execute()
         for job_id, outcome in zip(chunk, outcomes, strict=True):
             if outcome == b"ok":

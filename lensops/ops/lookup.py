@@ -16,12 +16,19 @@ from typing import Any
 import redis
 
 from lensops.config import PRIORITIES, QUEUE_NAMES
+from lensops.durations import format_size
 from lensops.engine import keys
 from lensops.engine.outcomes import parse_time
-from lensops.engine.runtime import DISPATCH_NAMES
+from lensops.engine.runtime import DISPATCH_NAMES, JobDataError, JobDataTooLarge, peek_call, read_call
 from lensops.ops.snapshot import STATES
 
 SCAN_LIMIT = 20_000  # jobs examined at most per listing when filtering
+# How far a job's data is inflated to show it: a page of a listing needs only the start of each
+# payload; one job is shown whole up to DETAIL_LIMIT. Past these a payload is named, not decoded,
+# so a huge job or a forged zlib bomb costs the same as a small one.
+LIST_LIMIT = 64 * 1024
+DETAIL_LIMIT = 16 * 1024**2
+DISPLAY_CHARS = 20_000  # of a payload, result or traceback printed for a person
 
 
 @dataclass(frozen=True)
@@ -76,26 +83,46 @@ class JobDetail:
     raw_fields: dict[str, str] = field(default_factory=dict)
 
 
-def decode_call(data: bytes | None) -> tuple[str, Any]:
-    """(job type, payload) from rq's `data` field; never unpickles (non-JSON shows as unreadable)."""
+def decode_call(data: bytes | None, limit: int = LIST_LIMIT) -> tuple[str, Any]:
+    """(job type, payload) from rq's `data` field, inflated to `limit` bytes at most; never unpickles
+    (non-JSON shows as unreadable, a larger payload as a note of its size)."""
     if not data:
         return "", None
     try:
-        decoded = json.loads(zlib.decompress(data))
-        func, _instance, args, _kwargs = decoded
-    except (zlib.error, ValueError, TypeError, UnicodeDecodeError):
+        func, _instance, args, _kwargs = read_call(data, limit)
+    except JobDataTooLarge:
+        peeked = peek_call(data)
+        type_name = peeked[1] if peeked and peeked[0] in DISPATCH_NAMES else "?"
+        return type_name, f"<payload larger than {format_size(limit)}: not shown here; {len(data):,} bytes compressed>"
+    except (JobDataError, ValueError, TypeError):
         return "?", "<not JSON: not shown>"
     if func in DISPATCH_NAMES and isinstance(args, list) and len(args) == 2:
         return str(args[0]), args[1]
     return f"{func} (not a lensops type)", args
 
 
-def summarize(job_id: str, fields: dict[bytes, bytes], state: str | None = None) -> JobSummary:
-    text = {k.decode(): v for k, v in fields.items()}
-    type_name, payload = decode_call(text.get("data"))
-    origin = (text.get("origin") or b"").decode()
+def clip(text: str, limit: int = DISPLAY_CHARS) -> str:
+    """`text` cut to `limit` characters with a note of what was left out (printing megabytes to a
+    terminal helps nobody, and costs far more than linear time in a text layout)."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… {len(text) - limit:,} more characters (--json shows them all)"
+
+
+def _number(raw: object) -> int | None:
+    """An integer field as stored (bytes, text or a number), or None when it is missing or garbled."""
+    try:
+        return int(raw) if raw not in (None, b"", "") else None  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def summarize(job_id: str, fields: dict[bytes, bytes], state: str | None = None, limit: int = LIST_LIMIT) -> JobSummary:
+    text = {k.decode(errors="replace"): v for k, v in fields.items()}
+    type_name, payload = decode_call(text.get("data"), limit)
+    origin = (text.get("origin") or b"").decode(errors="replace")
     priority = origin.split(":", 1)[1] if ":" in origin else "medium"
-    status = (text.get("status") or b"").decode()
+    status = (text.get("status") or b"").decode(errors="replace")
     try:
         retries = int(text.get("number_of_retries") or 0)
     except ValueError:
@@ -206,19 +233,19 @@ def job_detail(connection: redis.Redis, job_id: str) -> JobDetail | None:
         fields, attempts, results, dependencies = pipe.execute()
     if not fields:
         return None
-    text = {k.decode(): v for k, v in fields.items()}
+    text = {k.decode(errors="replace"): v for k, v in fields.items()}
     result, error = _latest_result(results)
     return JobDetail(
-        summary=summarize(job_id, fields),
-        description=(text.get("description") or b"").decode(),
-        worker=(text.get("worker_name") or b"").decode() or None,
+        summary=summarize(job_id, fields, limit=DETAIL_LIMIT),
+        description=(text.get("description") or b"").decode(errors="replace"),
+        worker=(text.get("worker_name") or b"").decode(errors="replace") or None,
         created_at=parse_time(text.get("created_at")),
-        timeout=int(text["timeout"]) if text.get("timeout") else None,
-        retries_left=int(text["retries_left"]) if text.get("retries_left") else None,
+        timeout=_number(text.get("timeout")),
+        retries_left=_number(text.get("retries_left")),
         result=result,
         error=error,
         attempts=[_attempt(raw) for raw in attempts],
-        dependencies=sorted(d.decode() for d in dependencies),
+        dependencies=sorted(d.decode(errors="replace") for d in dependencies),
         raw_fields={k: v.decode(errors="replace") for k, v in text.items() if k not in ("data", "exc_info", "meta")},
     )
 
@@ -227,24 +254,30 @@ def _latest_result(results: list[Any]) -> tuple[Any, str | None]:
     if not results:
         return None, None
     _id, payload = results[0]
-    data = {k.decode(): v for k, v in payload.items()}
-    if data.get("type") == b"1" and "return_value" in data:
-        try:
+    data = {k.decode(errors="replace"): v for k, v in payload.items()}
+    try:
+        if data.get("type") == b"1" and "return_value" in data:
             return json.loads(base64.b64decode(data["return_value"])), None
-        except ValueError:
-            return "<result not JSON>", None
-    if "exc_string" in data:
-        return None, zlib.decompress(base64.b64decode(data["exc_string"])).decode(errors="replace")
+        if "exc_string" in data:
+            inflate = zlib.decompressobj()
+            text = inflate.decompress(base64.b64decode(data["exc_string"]), DETAIL_LIMIT)
+            return None, text.decode(errors="replace")
+    except (ValueError, zlib.error):
+        return "<result not readable: not shown>", None
     return None, None
 
 
 def _attempt(raw: bytes) -> Attempt:
-    data = json.loads(raw)
+    try:
+        data = json.loads(raw)
+        data = data if isinstance(data, dict) else {}
+    except ValueError:
+        data = {"message": "<attempt record not readable>"}
     return Attempt(
-        attempt=int(data.get("attempt", 0)),
+        attempt=_number(data.get("attempt")) or 0,
         exc_type=str(data.get("exc_type", "")),
         message=str(data.get("message", "")),
         traceback=str(data.get("traceback", "")),
-        at=float(data.get("at", 0)),
+        at=data["at"] if isinstance(data.get("at"), int | float) else 0.0,
         worker=str(data.get("worker", "")),
     )

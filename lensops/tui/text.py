@@ -13,6 +13,8 @@ from typing import Any
 
 from rich.text import Text
 
+from lensops.ops.lookup import clip
+
 SPARK = " ▁▂▃▄▅▆▇█"
 ZERO = "·"  # a minute with nothing finished: visible, unlike a blank
 
@@ -36,15 +38,18 @@ def safe(value: Any, *, multiline: bool = False) -> str:
 
 def literal(value: Any, *, limit: int | None = None, style: str = "") -> Text:
     """One line of untrusted text, shown literally (never markup), cut to `limit` characters."""
-    text = safe(value)
+    raw = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    text = safe(raw[: limit * 4] if limit is not None else raw)  # escapes grow text at most 4-fold
     if limit is not None and len(text) > limit:
         text = text[: max(1, limit - 1)] + "…"
     return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
 
 def literal_block(value: Any, *, style: str = "") -> Text:
-    """Untrusted text on several lines (tracebacks, JSON), shown literally."""
-    return Text(safe(value, multiline=True), style=style)
+    """Untrusted text on several lines (tracebacks, JSON), shown literally; a huge one is cut short
+    with a note of what was left out (the layout of megabytes of text would freeze the screen)."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return Text(safe(clip(text), multiline=True), style=style)
 
 
 def pretty_json(value: Any) -> Text:

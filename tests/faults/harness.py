@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -210,3 +211,58 @@ def every(seconds: float, action: Callable[[], object], until: Callable[[], bool
         done += 1
         time.sleep(seconds)
     return done
+
+
+class SlowAcceptingSmtp:
+    """An SMTP server (aiosmtpd, loopback) that stores each message, calls `on_message` (the test kills
+    the sender there), then waits `delay` before its 250: the window in which a crash used to send
+    the message twice."""
+
+    def __init__(self, delay: float = 0.2, on_message: Callable[[int], object] | None = None) -> None:
+        from tests.redis_server import free_port
+
+        self.delay = delay
+        self.on_message = on_message
+        self.port = free_port()
+        self.messages: list[bytes] = []
+        self._controller: Any = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import asyncio
+
+        self.messages.append(envelope.content)
+        if self.on_message is not None:
+            self.on_message(len(self.messages))
+        await asyncio.sleep(self.delay)
+        return "250 2.0.0 Ok: queued"
+
+    def copies_of(self, job_id: str) -> int:
+        """Messages received for a job (the Message-ID is made from the job id)."""
+        return sum(1 for message in self.messages if job_id.encode() in message)
+
+    def __enter__(self) -> SlowAcceptingSmtp:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._controller.stop()
+
+    def config_tables(self) -> str:
+        return textwrap.dedent(
+            f"""
+            [email]
+            transport = "smtp"
+            from_address = "Lens Lab <orders@lab.example>"
+            [email.smtp]
+            host = "127.0.0.1"
+            port = {self.port}
+            security = "none"
+            [queues.email]
+            concurrency = 1
+            retries = 3
+            backoff = ["0.1s"]
+            """
+        )

@@ -1,6 +1,7 @@
 -- Requeue a failed job with a fresh attempt budget (`lensops retry`), at the back of its queue.
 -- KEYS: none (the job's keys are derived from its id: they are rq's fixed layout)
--- ARGV[1]: job id; ARGV[2]: fresh retries_left; ARGV[3]: enqueued_at (rq's ISO format)
+-- ARGV[1]: job id; ARGV[2]: fresh retries_left; ARGV[3]: enqueued_at (rq's ISO format);
+-- ARGV[4]: '1' to forget a side effect in doubt (lensops:sending:<id>: an email may have gone out)
 -- Returns 'ok' or why the job was not retried ('unknown job id', 'not failed (<status>)').
 local id = ARGV[1]
 local jkey = 'rq:job:' .. id
@@ -13,6 +14,7 @@ redis.call('HSET', jkey, 'status', 'queued', 'retries_left', ARGV[2], 'number_of
            'enqueued_at', ARGV[3], 'started_at', '', 'ended_at', '')
 redis.call('HDEL', jkey, 'exc_info')
 redis.call('DEL', 'lensops:stop:' .. id)
+if ARGV[4] == '1' then redis.call('DEL', 'lensops:sending:' .. id) end
 redis.call('PERSIST', jkey)
 redis.call('RPUSH', 'rq:queue:' .. origin, id)
 redis.call('SADD', 'rq:queues', 'rq:queue:' .. origin)
