@@ -150,6 +150,7 @@ class FrameSpec(Model):
             return None
         try:
             doc = parse(value)
+            doc.number("DBL")  # the ticket draws with it: a malformed one fails here, with its line
         except OmaError as exc:
             raise ValueError(f"not a usable DCS trace: {exc}") from None
         if not doc.traces:
