@@ -1,10 +1,14 @@
 """In-app notifications in Redis: per user, newest first, capped, expiring, published live.
 
 Per user there is a hash of notifications (JSON by id), a timeline and an unread set (sorted sets
-scored by creation time in ms) and a pub/sub channel. Adding is one Lua script, so storing,
+scored by the event's time in ms) and a pub/sub channel. Adding is one Lua script, so storing,
 trimming to the cap, dropping what is older than the TTL and publishing happen atomically; adding
 an id that is already stored changes nothing, so a retried job neither duplicates a notification
 nor marks a read one unread again.
+
+Over the cap, what goes first is what matters least: read before unread, then low before medium
+before high before urgent, then the oldest. An unread urgent notification is never dropped to make
+room; the cap gives way for those until they are read (or reach the TTL).
 
     store = NotificationStore(redis.Redis.from_url(url), settings)
     store.notifications("u-42")            # unread first, each group newest first
@@ -29,7 +33,7 @@ from lensops.notify.settings import NotificationSettings
 _ADD = """
 local items, timeline, unread = KEYS[1], KEYS[2], KEYS[3]
 local id, body, channel = ARGV[1], ARGV[2], ARGV[6]
-local score, cap, ttl_ms = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local score, cap, ttl_ms, now = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[7])
 if redis.call('HEXISTS', items, id) == 1 then
   return {0, 0}
 end
@@ -43,10 +47,31 @@ local function drop(ids)
     redis.call('ZREM', unread, old)
   end
 end
-drop(redis.call('ZRANGEBYSCORE', timeline, '-inf', '(' .. tostring(score - ttl_ms)))
+drop(redis.call('ZRANGEBYSCORE', timeline, '-inf', '(' .. tostring(now - ttl_ms)))
 local excess = redis.call('ZCARD', timeline) - cap
 if excess > 0 then
-  drop(redis.call('ZRANGE', timeline, 0, excess - 1))
+  -- One pass over the inbox (at most cap + 1 items), oldest first, into eviction classes:
+  -- 1-4 read low..urgent, 5-7 unread low..high; unread urgent is never a candidate.
+  local rank = {low = 1, medium = 2, high = 3, urgent = 4}
+  local classes = {{}, {}, {}, {}, {}, {}, {}}
+  for _, candidate in ipairs(redis.call('ZRANGE', timeline, 0, -1)) do
+    local ok, item = pcall(cjson.decode, redis.call('HGET', items, candidate) or '{}')
+    local level = (ok and rank[item.priority]) or rank.medium
+    local is_unread = redis.call('ZSCORE', unread, candidate)
+    if not is_unread then
+      table.insert(classes[level], candidate)
+    elseif level < rank.urgent then
+      table.insert(classes[4 + level], candidate)
+    end
+  end
+  local chosen = {}
+  for _, class in ipairs(classes) do
+    for _, candidate in ipairs(class) do
+      if #chosen >= excess then break end
+      table.insert(chosen, candidate)
+    end
+  end
+  drop(chosen)
 end
 for _, key in ipairs(KEYS) do
   redis.call('PEXPIRE', key, ttl_ms)
@@ -111,6 +136,7 @@ class NotificationStore:
                 self.settings.max_per_user,
                 self.settings.ttl_ms,
                 keys.notification_channel(user_id),
+                round(time.time() * 1000),
             ],
         )
         return Added(created=bool(created), receivers=int(receivers))
