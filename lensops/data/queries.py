@@ -46,6 +46,14 @@ def get_company(conn: Connection, company_id: int) -> CompanyInfo:
     return CompanyInfo(id=row.id, name=row.name, kind=row.kind, city=row.city, active=bool(row.active))
 
 
+def last_order_date(conn: Connection) -> date | None:
+    """The last day any company has an order (None for an empty database): where the data ends.
+
+    Network-wide on purpose: a company that stopped ordering has quiet days, not missing ones.
+    """
+    return conn.execute(select(func.max(Order.order_date))).scalar_one_or_none()
+
+
 def first_order_date(conn: Connection, company_id: int | None) -> date | None:
     """The day of the company's first order (None if it has none): history before it is not zeros."""
     return conn.execute(select(func.min(Order.order_date)).where(_scope(company_id))).scalar_one_or_none()
@@ -181,6 +189,15 @@ def active_company_ids(conn: Connection, as_of: date, within_days: int) -> list[
     )
     rows = conn.execute(select(Company.id).where(Company.active.is_(True), recent.exists()).order_by(Company.id))
     return [int(company_id) for company_id in rows.scalars()]
+
+
+def companies_with_orders(conn: Connection, start: date, end: date) -> list[int]:
+    """Ids of the companies that placed or received a (not cancelled) order in the range."""
+    live = and_(Order.status != "cancelled", Order.order_date.between(start, end))
+    placed = select(Order.company_id).where(live)
+    received = select(Order.lab_id).where(live)
+    rows = conn.execute(placed.union(received))
+    return sorted(int(company_id) for company_id in rows.scalars())
 
 
 def injected_anomalies(conn: Connection) -> list[dict[str, Any]]:

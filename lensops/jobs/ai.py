@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from lensops.registry import JobContext, PermanentError, job_type
 
@@ -24,6 +24,17 @@ MIN_FIT_DAYS = 28  # the forecast's minimum history, kept here so payloads fail 
 
 def _yesterday() -> date:
     return date.today() - timedelta(days=1)
+
+
+def _not_in_the_future(value: date | None) -> date | None:
+    # Refused at enqueue: no data exists for a day that has not happened. Days after the database's
+    # last day are refused when the job runs (naming that day): only the database knows it.
+    if value is not None and value > date.today():
+        raise ValueError(f"{value.isoformat()} is in the future: there is no data for it yet")
+    return value
+
+
+PastDay = Annotated[date | None, AfterValidator(_not_in_the_future)]
 
 
 @contextmanager
@@ -43,7 +54,7 @@ def _permanent_failures() -> Iterator[None]:
 class BriefingPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company_id: int = Field(ge=1, description="The company to brief")
-    day: date | None = Field(default=None, description="The day reviewed (default yesterday)")
+    day: PastDay = Field(default=None, description="The day reviewed (default yesterday)")
     notify: bool = Field(default=True, description="Send notification.ai_insight when anomalies are found")
     notify_user_id: str | None = Field(
         default=None, min_length=1, description="Who is notified (default [ai] insight_user_id)"
@@ -96,7 +107,7 @@ def notify_anomalies(result: dict[str, Any], payload: BriefingPayload, ctx: JobC
 class ForecastPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company_id: int | None = Field(default=None, ge=1, description="The company (default: all companies)")
-    as_of: date | None = Field(default=None, description="Last day of history (default yesterday)")
+    as_of: PastDay = Field(default=None, description="Last day of history (default yesterday)")
     horizon_days: int = Field(default=14, ge=1, le=60, description="Days to forecast")
     history_days: int = Field(default=182, ge=42, le=1100, description="Days of history to fit on")
     backtest_days: int = Field(default=14, ge=7, le=56, description="Days forecast from each backtest origin")
@@ -133,8 +144,10 @@ def forecast(payload: ForecastPayload, ctx: JobContext) -> dict[str, Any]:
 
 class AnomalyPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    company_id: int | None = Field(default=None, ge=1, description="The company (default: all companies)")
-    as_of: date | None = Field(default=None, description="Last day checked (default yesterday)")
+    company_id: int | None = Field(
+        default=None, ge=1, description="The company (default: the network and each company, reported per company)"
+    )
+    as_of: PastDay = Field(default=None, description="Last day checked (default yesterday)")
     days: int = Field(default=28, ge=1, le=366, description="How many days to check")
     threshold: float | None = Field(
         default=None, gt=0, le=20, description="Robust z-score that flags a day (default [ai] anomaly_threshold)"
@@ -165,7 +178,7 @@ def anomaly(payload: AnomalyPayload, ctx: JobContext) -> dict[str, Any]:
 class InsightPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company_id: int | None = Field(default=None, ge=1, description="The company (default: all companies)")
-    as_of: date | None = Field(default=None, description="Last day of the period (default yesterday)")
+    as_of: PastDay = Field(default=None, description="Last day of the period (default yesterday)")
     period_days: int = Field(default=28, ge=7, le=183, description="Length of the period and of the one before")
     top: int = Field(default=5, ge=1, le=20, description="How many movers to list")
 
@@ -193,7 +206,7 @@ class ChatPayload(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     company_id: int = Field(ge=1, description="The company the question is about")
     question: str = Field(min_length=3, max_length=2000, description="The question, in plain language")
-    as_of: date | None = Field(default=None, description="Last day of data to use (default yesterday)")
+    as_of: PastDay = Field(default=None, description="Last day of data to use (default yesterday)")
 
 
 @job_type(
