@@ -18,7 +18,7 @@ from sqlalchemy import Connection, and_, distinct, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from lensops.data.errors import CompanyNotFound
-from lensops.data.models import Company, InjectedAnomaly, Order, OrderLine, Shipment
+from lensops.data.models import Company, CompanyRecipient, InjectedAnomaly, Order, OrderLine, Shipment
 from lensops.data.records import (
     CompanyInfo,
     CustomerCount,
@@ -198,6 +198,21 @@ def companies_with_orders(conn: Connection, start: date, end: date) -> list[int]
     received = select(Order.lab_id).where(live)
     rows = conn.execute(placed.union(received))
     return sorted(int(company_id) for company_id in rows.scalars())
+
+
+def insight_recipients(conn: Connection, company_id: int) -> list[str] | None:
+    """The user ids that receive `company_id`'s analytics notifications, in a stable order.
+
+    None when the database predates the company_recipients table (reseed to add it).
+    """
+    from sqlalchemy import inspect
+
+    if not inspect(conn).has_table(CompanyRecipient.__tablename__):
+        return None
+    rows = conn.execute(
+        select(CompanyRecipient.user_id).where(CompanyRecipient.company_id == company_id).order_by(CompanyRecipient.id)
+    )
+    return list(dict.fromkeys(str(user_id) for user_id in rows.scalars()))
 
 
 def injected_anomalies(conn: Connection) -> list[dict[str, Any]]:
