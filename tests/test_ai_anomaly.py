@@ -189,3 +189,27 @@ def test_threshold_comes_from_the_ai_section(seeded: Path) -> None:
     broken = settings_for(url, ai={"anomaly_treshold": 3})
     with pytest.raises(PermanentError, match=r"ai\.anomaly_treshold: unknown key"):
         anomaly(AnomalyPayload(as_of=END), context(broken, "ai.anomaly"))
+
+
+def test_without_a_company_each_company_is_scanned_and_reported(seeded: Path) -> None:
+    settings = settings_for(f"sqlite:///{seeded}")
+    result = anomaly(AnomalyPayload(as_of=END, days=150), context(settings, "ai.anomaly"))
+    companies = raw(seeded, "SELECT DISTINCT company_id FROM orders UNION SELECT DISTINCT lab_id FROM orders")
+    assert result["companies_scanned"] == len(companies)
+    assert result["company"]["kind"] == "network"  # the network's own series is still checked
+    by_company = {entry["company"]["id"]: entry["anomalies"] for entry in result["companies"]}
+    planted = raw(
+        seeded, "SELECT kind, company_id, day, subject FROM injected_anomalies WHERE kind != 'overdue_cluster'"
+    )
+    assert len(planted) == 7
+    for kind, company_id, day, subject in planted:
+        hits = [a for a in by_company.get(company_id, []) if a["day"] == day and a["subject"] == subject]
+        assert hits, f"{kind} of company {company_id} on {day} not reported"
+    # Each company's entry is that company's own scan, strongest finding first.
+    one = result["companies"][0]
+    alone = anomaly(
+        AnomalyPayload(company_id=one["company"]["id"], as_of=END, days=150), context(settings, "ai.anomaly")
+    )
+    assert one["anomalies"] == alone["anomalies"]
+    strongest = [max(abs(a["score"]) for a in entry["anomalies"]) for entry in result["companies"]]
+    assert strongest == sorted(strongest, reverse=True)

@@ -186,3 +186,56 @@ def test_payload_rules() -> None:
         ForecastPayload(horizon_days=0)
     with pytest.raises(ValidationError, match="level"):
         ForecastPayload(level=1.0)
+
+
+def heteroscedastic_week(weeks: int, seed: int) -> list[float]:
+    """Overdispersed counts (Poisson with day-to-day demand noise), busy Mondays, closed Sundays."""
+    rng = np.random.default_rng(seed)
+    profile = [1.4, 1.1, 1.0, 1.0, 0.9, 0.4, 0.0]
+    return [float(rng.poisson(30 * profile[i % 7] * rng.lognormal(0, 0.2))) for i in range(7 * weeks)]
+
+
+@pytest.mark.parametrize("level", [0.8, 0.9])
+def test_calibrated_ranges_hold_about_as_often_as_they_claim(level: float) -> None:
+    """Out of sample, on fresh weeks from the same process: coverage within 5 points of nominal."""
+    inside = total = 0
+    for seed in range(12):
+        series = heteroscedastic_week(26, seed)
+        train, future = series[: 7 * 22], series[7 * 22 :]
+        points = forecast_orders(history(train), horizon=len(future), level=level).points
+        for point, actual in zip(points, future, strict=True):
+            if point.upper > 0:  # open days
+                inside += point.lower <= actual <= point.upper
+                total += 1
+    assert abs(inside / total - level) <= 0.05, inside / total
+
+
+@pytest.mark.parametrize("company_id", [None, 1, 2])
+def test_seeded_backtest_coverage_is_near_nominal_and_said_so(seeded: Path, company_id: int | None) -> None:
+    settings = settings_for(f"sqlite:///{seeded}")
+    result = forecast(ForecastPayload(company_id=company_id, as_of=END), context(settings, "ai.forecast"))
+    check = result["backtest"]
+    assert abs(check["coverage"] - 0.9) <= 0.05 and check["coverage_ok"] is True
+    assert check["interval_scale"] > 0
+    assert not any("treat the ranges with caution" in note for note in result["forecast"]["notes"])
+
+
+def test_ranges_that_do_not_hold_are_flagged() -> None:
+    from lensops.ai.forecast import coverage_note
+
+    calm = poisson_week(20, 10, seed=8)
+    # Demand triples for the last four weeks: every fold's ranges miss, and no scale learnt from
+    # the other folds can mend a break none of them saw coming.
+    series = calm + [v * 3 for v in poisson_week(4, 10, seed=9)]
+    check = backtest(history(series), holdout_days=7, folds=4)
+    assert check.coverage_ok is False
+    note = coverage_note(check, 0.9)
+    assert note is not None and f"{check.coverage:.0%} of days fell inside the 90% ranges" in note
+
+
+def test_a_backtest_scale_widens_the_forecast_ranges() -> None:
+    data = history(poisson_week(20, 40, seed=2))
+    plain = forecast_orders(data, 7).points[0]
+    wider = forecast_orders(data, 7, interval_scale=2.0).points[0]
+    assert wider.expected == plain.expected
+    assert wider.upper - wider.expected == pytest.approx(2 * (plain.upper - plain.expected), abs=0.15)

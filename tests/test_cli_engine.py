@@ -142,8 +142,15 @@ def test_help_and_version(cli):
 
 
 def test_shell_completion_script_and_answers():
+    # Without shell detection `--show-completion` takes the shell by name; with it, it asks the
+    # process tree, which names no shell under a CI runner or a detached session.
+    no_detection = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
     script = subprocess.run(
-        [sys.executable, "-m", "lensops", "--show-completion", "bash"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "lensops", "--show-completion", "bash"],
+        env=no_detection,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert script.returncode == 0 and "_lensops_completion" in script.stdout
     env = {**os.environ, "COMP_WORDS": "lensops sta", "COMP_CWORD": "1", "_LENSOPS_COMPLETE": "complete_bash"}

@@ -77,7 +77,8 @@ def test_tables_live_in_the_test_schema(both: tuple[str, str], admin: Any) -> No
     rows = admin.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1", (schema_of(pg_url),)
     ).fetchall()
-    assert [r[0] for r in rows] == ["companies", "injected_anomalies", "order_lines", "orders", "shipments"]
+    expected = ["companies", "company_recipients", "injected_anomalies", "order_lines", "orders", "shipments"]
+    assert [r[0] for r in rows] == expected
 
 
 def test_every_analysis_gives_the_same_result_on_both_databases(both: tuple[str, str]) -> None:

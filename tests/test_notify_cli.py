@@ -134,3 +134,30 @@ def test_no_arguments_shows_help(env):
     result = invoke(env)
     assert result.exit_code == 2
     assert "list" in result.output and "read" in result.output and "count" in result.output
+
+
+def test_list_is_readable_at_80_columns(env, connection):
+    store = NotificationStore(connection)
+    title = "Order LO-2025-004211 for Optica Central has shipped with DHL Express, tracking JD0146000062"
+    job_id = "5c8621fa0b9d4e2f8a7c3d1e9f6b2a40"  # a job id as the producer makes them
+    store.add(
+        Notification(
+            id=job_id,
+            kind="order",
+            user_id="u-8",
+            title=title,
+            body="…",
+            priority="medium",
+            created_at=datetime.now(UTC),
+        )
+    )
+    result = invoke({**env, "COLUMNS": "80", "LINES": "40"}, "list", "u-8")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    # The whole title is there (wrapped at word boundaries), and the id whole on one line to copy.
+    words = " ".join(lines).split()
+    assert all(word in words for word in title.split())
+    assert any(job_id in line for line in lines)
+    title_lines = [line for line in lines if any(word in line for word in ("Order", "shipped", "tracking"))]
+    assert len(title_lines) <= 3  # a few lines, not one word per line

@@ -187,3 +187,35 @@ def test_crc_is_crc16_xmodem():
     from lensops.oma import crc16_xmodem
 
     assert crc16_xmodem(b"123456789") == 0x31C3
+
+
+@pytest.mark.parametrize("value", ["abc", "1,5", "nan", "inf", "19mm"])
+def test_a_malformed_number_is_an_error_with_its_line(value):
+    from lensops.oma.report import inspect
+
+    text = (DATA / "R360_1.oma").read_text()
+    line = len(text.splitlines()) + 1
+    doc = parse(text + f"DBL={value}\n")  # the record itself is kept as written
+    with pytest.raises(OmaError, match=rf"line {line}: DBL: '{value}' is not a number"):
+        inspect(doc)
+    with pytest.raises(OmaError, match=rf"line {line}: IPD: "):
+        inspect(parse(text + f"IPD={value};31\n"))
+
+
+def test_unknown_and_empty_values_are_not_errors():
+    from lensops.oma.report import inspect
+
+    text = (DATA / "R360_1.oma").read_text()
+    for value in ("?", "", " "):
+        report = inspect(parse(text + f"DBL={value}\n"))
+        assert report.eyes["right"]["dbl"] is None and any("DBL" in w for w in report.warnings)
+
+
+def test_a_ticket_with_a_malformed_dbl_is_refused_at_enqueue():
+    from lensops.engine.registry import PayloadError, get_job_type
+    from lensops.pdf import examples
+
+    trace = (DATA / "R360_1.oma").read_text() + "DBL=abc\n"
+    payload = {**examples.LAB_TICKET, "frame": {**examples.FRAME, "trace_oma": trace}}
+    with pytest.raises(PayloadError, match=r"frame.trace_oma: .*DBL: 'abc' is not a number"):
+        get_job_type("pdf.lab_ticket").validate(payload)

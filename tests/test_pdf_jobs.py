@@ -39,6 +39,7 @@ def test_the_result_describes_the_stored_file(settings):
         "pages": 1,
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
+        "filename": "Invoice INV-2026-0042.pdf",
     }
     assert "INV-2026-0042" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
 

@@ -125,3 +125,99 @@ def test_the_frame_shape_is_drawn_to_scale():
 def test_a_ticket_without_a_trace_has_no_shape():
     _, paths = drawing(ticket())
     assert not [points for points in paths if len(points) >= 300]
+
+
+def page_drawing(
+    data: bytes, page: int
+) -> tuple[list[tuple[float, float, float, float]], list[tuple[str, float, float]]]:
+    """Filled rectangles and text runs (text, x, y) of one page, in page coordinates."""
+    rects: list[tuple[float, float, float, float]] = []
+    texts: list[tuple[str, float, float]] = []
+
+    def operand(op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
+        if op == b"re":
+            a, _, _, d, e, f = (float(value) for value in cm)
+            x, y, w, h = (float(value) for value in args)
+            rects.append((a * x + e, d * y + f, a * w, d * h))
+
+    def text(value: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if value.strip():
+            x = float(cm[0]) * float(tm[4]) + float(cm[4])
+            y = float(cm[3]) * float(tm[5]) + float(cm[5])
+            texts.append((value, x, y))
+
+    PdfReader(io.BytesIO(data)).pages[page].extract_text(visitor_operand_before=operand, visitor_text=text)
+    return rects, texts
+
+
+def bars_on(rects: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+    height, _ = Counter(round(h, 2) for *_, h in rects if h > 0).most_common(1)[0]
+    return sorted(rect for rect in rects if round(rect[3], 2) == height)
+
+
+LONG_NUMBERS = ["ABCDEFGHIJKLMNOPQRSTUVWXYZ0123", "JOB 2026 / LAB-7 / TRAY-9999 X", "123456789012345678901234567890"]
+
+
+@pytest.mark.parametrize("job_number", ["L438942100", *LONG_NUMBERS])
+def test_the_barcode_fits_the_page_with_its_quiet_zone(job_number):
+    data = ticket(job_number=job_number)
+    rects, texts = page_drawing(data, 0)
+    bars = bars_on(rects)
+    left, right = bars[0][0], bars[-1][0] + bars[-1][2]
+    bottom, top = bars[0][1], bars[0][1] + bars[0][3]
+    module = min(w for _, _, w, _ in bars)
+    assert module >= 0.25 * POINTS_PER_MM - 1e-6  # never below the scanners' minimum bar
+    quiet = 10 * module
+    page_width = 210 * POINTS_PER_MM
+    margin = 15 * POINTS_PER_MM
+    assert margin <= left - quiet and right + quiet <= page_width - margin + 0.01
+    # Nothing is printed on the bars or their quiet zones.
+    for value, x, y in texts:
+        inside = left - quiet < x < right + quiet and bottom - 2 < y < top
+        assert not inside, f"{value!r} at ({x:.0f}, {y:.0f}) lies on the barcode"
+    # And the bars still spell the job number.
+    widths = []
+    for (x, _, w, _), following in zip(bars, [*bars[1:], None], strict=True):
+        widths.append(round(w / module))
+        if following is not None:
+            widths.append(round((following[0] - x - w) / module))
+    barcode = job_barcode(job_number)
+    barcode.validate()
+    barcode.encode()
+    barcode.decompose()
+    assert widths == [ord(letter.lower()) - ord("a") + 1 for letter in barcode.decomposed]
+
+
+@pytest.mark.parametrize("job_number", LONG_NUMBERS)
+def test_the_job_number_is_never_broken(job_number):
+    text = PdfReader(io.BytesIO(ticket(job_number=job_number))).pages[0].extract_text()
+    lines = [line.replace("\u00a0", " ") for line in text.splitlines()]
+    assert any(f"Job {job_number}" in line for line in lines), lines[:8]
+    assert sum(job_number in line for line in lines) >= 3  # title, under the bars, the facts
+
+
+def test_every_page_of_a_long_ticket_carries_the_job_number_and_barcode():
+    job_number = "JOB-2026-000417"
+    data = ticket(job_number=job_number, instructions="Check the bevel against the trace.\n" * 55)
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) >= 2
+    for number, page in enumerate(reader.pages):
+        assert job_number in page.extract_text().replace("\u00a0", " "), f"page {number + 1}"
+        rects, _ = page_drawing(data, number)
+        bars = bars_on(rects)
+        module = min(w for _, _, w, _ in bars)
+        widths = []
+        for (x, _, w, _), following in zip(bars, [*bars[1:], None], strict=True):
+            widths.append(round(w / module))
+            if following is not None:
+                widths.append(round((following[0] - x - w) / module))
+        decoded = [ord(letter.lower()) - ord("a") + 1 for letter in _decomposed(job_number)]
+        assert widths == decoded, f"page {number + 1}: the bars are not the job number"
+
+
+def _decomposed(job_number: str) -> str:
+    barcode = job_barcode(job_number)
+    barcode.validate()
+    barcode.encode()
+    barcode.decompose()
+    return barcode.decomposed

@@ -15,6 +15,7 @@ from lensops.pdf.exam import add_months
 
 EXAMPLES = {
     "pdf.invoice": examples.INVOICE,
+    "pdf.credit_note": examples.CREDIT_NOTE,
     "pdf.receipt": examples.RECEIPT,
     "pdf.order_sheet": examples.ORDER_SHEET,
     "pdf.lab_ticket": examples.LAB_TICKET,
@@ -51,6 +52,10 @@ BAD = [
     ("pdf.invoice", "tax_rate", "120", "tax_rate"),
     ("pdf.invoice", "seller.nmae", "typo", "seller.nmae: Extra inputs are not permitted"),
     ("pdf.receipt", "payment_method", "", "payment_method"),
+    ("pdf.receipt", "overpayment", "keep", "overpayment"),
+    ("pdf.credit_note", "invoice_number", "", "invoice_number"),
+    ("pdf.invoice", "locale", "xx_XX", "unknown locale 'xx_XX'"),
+    ("pdf.invoice", "lines.0.tax_rate", "101", "lines.0.tax_rate"),
     ("pdf.order_sheet", "rx.right.axis", None, "rx.right: Value error, a cylinder needs its axis"),
     ("pdf.order_sheet", "rx.right.sph", 40, "rx.right.sph"),
     ("pdf.order_sheet", "rx", {}, "give the right eye, the left eye or both"),

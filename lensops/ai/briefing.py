@@ -1,7 +1,8 @@
 """A company's daily briefing: the day against the usual, anomalies, the week ahead, overdue shipments.
 
-"Usual" is the median of the same weekday in the eight weeks before the day. The readable text is
-rendered from the structured briefing alone, so every figure in it is one computed from the data.
+"Usual" is the median of the same weekday in the eight weeks before the day. The readable text
+(lensops.ai.briefing_text) is rendered from the structured briefing alone, so every figure in it is
+one computed from the data.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from lensops.ai.anomaly import Anomaly
+from lensops.ai.briefing_text import attention, headline, render_text
 from lensops.ai.forecast import Forecast
 from lensops.ai.insight import percent_change
 from lensops.data.records import CompanyInfo, DayTotals, OverdueShipment, ProductDay
@@ -90,6 +92,8 @@ def build_briefing(
             ],
         },
     }
+    # Beside the structured figures: the two or three things to look at, and the text for people.
+    briefing["summary"] = {"headline": headline(briefing), "attention": attention(briefing)}
     briefing["text"] = render_text(briefing)
     return briefing
 
@@ -117,59 +121,3 @@ def _forecast_summary(forecast: Forecast | None) -> dict[str, Any] | None:
     summary = forecast.as_dict()
     summary["level_percent"] = round(forecast.level * 100)
     return summary
-
-
-def render_text(briefing: dict[str, Any]) -> str:
-    """The briefing as plain text, quoting only figures present in the structured briefing."""
-    company = briefing["company"]
-    activity = briefing["activity"]
-    currency = briefing["currency"]
-    weekday = briefing["weekday"]
-    lines = [
-        f"Daily briefing for {company['name']} ({company['kind']}, {company['city']}): {weekday} {briefing['day']}"
-    ]
-    lines.append(
-        f"Orders: {activity['orders']}{_against(activity['usual_orders'], activity['orders_change_percent'], weekday)}."
-    )
-    lines.append(
-        f"Order value: {activity['value']:,.2f} {currency}"
-        f"{_against(activity['usual_value'], activity['value_change_percent'], weekday, money=currency)}."
-    )
-    if briefing["top_designs"]:
-        designs = "; ".join(
-            f"{d['name']} {d['lenses']} lenses"
-            + (f" (usual {d['usual_lenses']:g})" if d["usual_lenses"] is not None else "")
-            for d in briefing["top_designs"]
-        )
-        lines.append(f"Top designs: {designs}.")
-    if briefing["anomalies"]:
-        lines.append("Anomalies:")
-        lines.extend(f"- {a['reason']}" for a in briefing["anomalies"])
-    else:
-        lines.append("Anomalies: none.")
-    forecast = briefing["forecast"]
-    if forecast:
-        points = forecast["points"]
-        daily = ", ".join(f"{p['day']} {p['expected']:g} ({p['lower']:g} to {p['upper']:g})" for p in points)
-        lines.append(
-            f"Forecast {points[0]['day']} to {points[-1]['day']}: {forecast['total']:g} orders expected; "
-            f"by day, with {forecast['level_percent']}% ranges: {daily}."
-        )
-    overdue = briefing["overdue"]
-    if overdue["count"]:
-        oldest = overdue["shipments"][0]
-        lines.append(
-            f"Overdue shipments: {overdue['count']}; oldest {oldest['reference']} for {oldest['customer']}, "
-            f"promised {oldest['promised_on']}, {oldest['days_overdue']} days overdue."
-        )
-    else:
-        lines.append("Overdue shipments: none.")
-    return "\n".join(lines)
-
-
-def _against(usual: float | None, change: float | None, weekday: str, money: str | None = None) -> str:
-    if usual is None:
-        return f" (not enough past {weekday}s to say what is usual)"
-    shown = f"{usual:,.2f} {money}" if money else f"{usual:g}"
-    moved = f", {change:+g}%" if change is not None else ""
-    return f" against a usual {shown} on a {weekday}{moved}"

@@ -23,6 +23,7 @@ from lensops.ai.briefing import USUAL_WEEKS, build_briefing
 from lensops.ai.insight import build_insights, period_totals
 from lensops.data import queries
 from lensops.data.engine import database_url, open_engine
+from lensops.data.errors import DayNotInData
 from lensops.data.records import CompanyInfo, DayTotals
 
 BRIEFING_HISTORY_DAYS = 26 * 7
@@ -53,6 +54,19 @@ def _since(conn: Connection, company_id: int | None, start: date, end: date) -> 
     return end if first is None or first > end else max(start, first)
 
 
+def check_day_in_data(conn: Connection, day: date, what: str = "day") -> None:
+    """Raise DayNotInData when `day` is after the last day with orders: a report on days the data
+    does not reach would read its missing days as zero orders."""
+    last = queries.last_order_date(conn)
+    if last is None:
+        raise DayNotInData("the database holds no orders yet: run `lensops data seed` or load the lab's data")
+    if day > last:
+        raise DayNotInData(
+            f"{what} {day.isoformat()} is after the last day with data, {last.isoformat()}: "
+            f"choose {last.isoformat()} or earlier"
+        )
+
+
 def _history(totals: list[DayTotals]) -> list[tuple[date, float]]:
     return [(t.day, float(t.orders)) for t in totals]
 
@@ -74,6 +88,7 @@ def briefing(
     clock = _PhaseClock(timings)
     with clock("query"):
         company = queries.get_company(conn, company_id)
+        check_day_in_data(conn, day)
         start = _since(conn, company_id, day - timedelta(days=BRIEFING_HISTORY_DAYS - 1), day)
         totals = queries.daily_totals(conn, company_id, start, day)
         design_start = max(start, day - timedelta(weeks=USUAL_WEEKS))
@@ -132,10 +147,23 @@ def forecast(
 ) -> dict[str, Any]:
     """Daily orders forecast for the `horizon` days after `as_of`, with a backtest of the method."""
     company = _subject(conn, company_id)
+    check_day_in_data(conn, as_of, "as_of")
     start = _since(conn, company_id, as_of - timedelta(days=history_days - 1), as_of)
     totals = queries.daily_totals(conn, company_id, start, as_of)
     history = _history(totals)
-    result = forecast_analysis.forecast_orders(history, horizon, level)
+    check: forecast_analysis.Backtest | None = None
+    skipped = None
+    try:
+        check = forecast_analysis.backtest(history, backtest_days, level, backtest_folds)
+    except forecast_analysis.ForecastError as exc:
+        # A young company can have enough history for a forecast but not for testing it as well.
+        skipped = str(exc)
+    # The backtest's out-of-sample errors say how much wider (or narrower) the ranges must be.
+    scale = check.interval_scale if check is not None else 1.0
+    result = forecast_analysis.forecast_orders(history, horizon, level, interval_scale=scale)
+    note = forecast_analysis.coverage_note(check, level) if check is not None else None
+    if note:
+        result.notes.append(note)
     document: dict[str, Any] = {
         "company": _company_dict(company),
         "as_of": as_of.isoformat(),
@@ -143,13 +171,10 @@ def forecast(
         "history_days": len(totals),
         "history_orders": sum(t.orders for t in totals),
         "forecast": result.as_dict(),
+        "backtest": asdict(check) if check is not None else None,
     }
-    try:
-        document["backtest"] = asdict(forecast_analysis.backtest(history, backtest_days, level, backtest_folds))
-    except forecast_analysis.ForecastError as exc:
-        # A young company can have enough history for a forecast but not for testing it as well.
-        document["backtest"] = None
-        document["backtest_skipped"] = str(exc)
+    if skipped is not None:
+        document["backtest_skipped"] = skipped
     return document
 
 
@@ -163,7 +188,39 @@ def anomalies(
     products: bool,
     currency: str,
 ) -> dict[str, Any]:
-    """Unusual days (and designs) in the `days` days ending on `as_of`, with why they were flagged."""
+    """Unusual days (and designs) in the `days` days ending on `as_of`, with why they were flagged.
+
+    Without a company, the network's summed series is checked and so is each company's: a spike at
+    one practice is lost in the sum of sixty, so the result lists the companies with findings
+    under "companies", strongest first.
+    """
+    check_day_in_data(conn, as_of, "as_of")
+    options: dict[str, Any] = {"days": days, "threshold": threshold, "products": products, "currency": currency}
+    result = _scan(conn, company_id, as_of, **options)
+    if company_id is not None:
+        return result
+    check_from = as_of - timedelta(days=days - 1)
+    scanned = queries.companies_with_orders(conn, check_from - timedelta(weeks=anomaly_analysis.WINDOW_WEEKS), as_of)
+    findings = [found for found in (_scan(conn, c, as_of, **options) for c in scanned) if found["anomalies"]]
+    findings.sort(key=lambda found: (-max(abs(a["score"]) for a in found["anomalies"]), found["company"]["id"]))
+    return {
+        **result,
+        "companies_scanned": len(scanned),
+        "companies": [{"company": found["company"], "anomalies": found["anomalies"]} for found in findings],
+    }
+
+
+def _scan(
+    conn: Connection,
+    company_id: int | None,
+    as_of: date,
+    *,
+    days: int,
+    threshold: float,
+    products: bool,
+    currency: str,
+) -> dict[str, Any]:
+    """One series' anomalies: a company's, or the whole network's summed (company_id None)."""
     company = _subject(conn, company_id)
     check_from = as_of - timedelta(days=days - 1)
     start = _since(conn, company_id, check_from - timedelta(weeks=anomaly_analysis.WINDOW_WEEKS), as_of)
@@ -187,6 +244,7 @@ def insights(
 ) -> dict[str, Any]:
     """Trends and movers over the `period_days` ending on `as_of` against the period before."""
     company = _subject(conn, company_id)
+    check_day_in_data(conn, as_of, "as_of")
     current_start = as_of - timedelta(days=period_days - 1)
     previous_end = current_start - timedelta(days=1)
     previous_start = previous_end - timedelta(days=period_days - 1)

@@ -26,7 +26,8 @@ class AISettings(BaseModel):
 
     currency: str = Field(default="EUR", min_length=1, max_length=8, description="Shown after money values")
     insight_user_id: str | None = Field(
-        default="lab-manager", description="Who receives notification.ai_insight when a payload names nobody"
+        default=None,
+        description="A user notified of every company's anomalies besides its own recipients (default: nobody)",
     )
     briefing_link: str | None = Field(
         default=None, description="Link template for insights, with {company_id} and {day} placeholders"

@@ -77,17 +77,25 @@ def list_notifications(
     if not items:
         typer.echo(f"no {'unread ' if unread else ''}notifications for {user}")
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{user}: {unread_count} unread", title_justify="left")
-    for column in ("", "when (UTC)", "priority", "kind", "title"):
-        table.add_column(column, no_wrap=column != "title")
-    table.add_column("id", no_wrap=True)  # copied into `read`: never broken across lines
+    # Four narrow columns and the title: kind and id go under the title, so at 80 columns the title
+    # keeps about 50 characters instead of being squeezed to nothing by a 32-character id column.
+    table = Table(title=f"{user}: {unread_count} unread", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("", no_wrap=True)
+    table.add_column("when (UTC)", no_wrap=True)
+    table.add_column("priority", no_wrap=True)
+    table.add_column("title · kind · id", ratio=1, overflow="fold")
     for item in items:
         when = item.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
         mark = "" if item.read else "●"
-        table.add_row(mark, when, item.priority, item.kind, item.title, item.id)
+        cell = Text(item.title, style="" if item.read else "bold")
+        cell.append(f"\n{item.kind} · ", style="dim")
+        cell.append(item.id, style="dim")  # copied into `read`: folded only if wider than the column
+        table.add_row(mark, when, item.priority, cell)
     Console().print(table)
 
 

@@ -19,5 +19,9 @@ class CompanyNotFound(DataError):
     """No company has the requested id."""
 
 
+class DayNotInData(DataError):
+    """The requested day is after the last day the database holds orders for."""
+
+
 class DatabaseNotEmpty(DataError):
     """Seeding would overwrite existing business data (pass replace=True to allow it)."""

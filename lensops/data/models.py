@@ -78,6 +78,20 @@ class Shipment(Base):
     delivered_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
+class CompanyRecipient(Base):
+    """Who at a company receives its analytics notifications (a user id of the host app).
+
+    A company with no row here notifies nobody: its figures are never sent to anyone by default.
+    """
+
+    __tablename__ = "company_recipients"
+    __table_args__ = (Index("ix_company_recipients_company", "company_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    user_id: Mapped[str] = mapped_column(String(128))
+
+
 class InjectedAnomaly(Base):
     """What the synthetic seeder planted on purpose, so that tests and demos can look for it."""
 
@@ -93,5 +107,6 @@ class InjectedAnomaly(Base):
 
 # Tables the seeder owns, in dependency order (children last); dropped in reverse by --replace.
 SEEDED_TABLES: tuple[Table, ...] = tuple(
-    Base.metadata.tables[name] for name in ("companies", "orders", "order_lines", "shipments", "injected_anomalies")
+    Base.metadata.tables[name]
+    for name in ("companies", "company_recipients", "orders", "order_lines", "shipments", "injected_anomalies")
 )

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, and_, distinct, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from lensops.data.errors import CompanyNotFound
-from lensops.data.models import Company, InjectedAnomaly, Order, OrderLine, Shipment
+from lensops.data.models import Company, CompanyRecipient, InjectedAnomaly, Order, OrderLine, Shipment
 from lensops.data.records import (
     CompanyInfo,
     CustomerCount,
@@ -44,6 +44,14 @@ def get_company(conn: Connection, company_id: int) -> CompanyInfo:
     if row is None:
         raise CompanyNotFound(f"no company with id {company_id}")
     return CompanyInfo(id=row.id, name=row.name, kind=row.kind, city=row.city, active=bool(row.active))
+
+
+def last_order_date(conn: Connection) -> date | None:
+    """The last day any company has an order (None for an empty database): where the data ends.
+
+    Network-wide on purpose: a company that stopped ordering has quiet days, not missing ones.
+    """
+    return conn.execute(select(func.max(Order.order_date))).scalar_one_or_none()
 
 
 def first_order_date(conn: Connection, company_id: int | None) -> date | None:
@@ -181,6 +189,30 @@ def active_company_ids(conn: Connection, as_of: date, within_days: int) -> list[
     )
     rows = conn.execute(select(Company.id).where(Company.active.is_(True), recent.exists()).order_by(Company.id))
     return [int(company_id) for company_id in rows.scalars()]
+
+
+def companies_with_orders(conn: Connection, start: date, end: date) -> list[int]:
+    """Ids of the companies that placed or received a (not cancelled) order in the range."""
+    live = and_(Order.status != "cancelled", Order.order_date.between(start, end))
+    placed = select(Order.company_id).where(live)
+    received = select(Order.lab_id).where(live)
+    rows = conn.execute(placed.union(received))
+    return sorted(int(company_id) for company_id in rows.scalars())
+
+
+def insight_recipients(conn: Connection, company_id: int) -> list[str] | None:
+    """The user ids that receive `company_id`'s analytics notifications, in a stable order.
+
+    None when the database predates the company_recipients table (reseed to add it).
+    """
+    from sqlalchemy import inspect
+
+    if not inspect(conn).has_table(CompanyRecipient.__tablename__):
+        return None
+    rows = conn.execute(
+        select(CompanyRecipient.user_id).where(CompanyRecipient.company_id == company_id).order_by(CompanyRecipient.id)
+    )
+    return list(dict.fromkeys(str(user_id) for user_id in rows.scalars()))
 
 
 def injected_anomalies(conn: Connection) -> list[dict[str, Any]]:

@@ -93,10 +93,11 @@ def seed_database(url: str, spec: SeedSpec, *, replace: bool = False) -> SeedRep
 def _insert_all(conn: Any, data: SyntheticData) -> None:
     from sqlalchemy import insert
 
-    from lensops.data.models import Company, InjectedAnomaly, Order, OrderLine, Shipment
+    from lensops.data.models import Company, CompanyRecipient, InjectedAnomaly, Order, OrderLine, Shipment
 
     for model, rows in (
         (Company, data.companies),
+        (CompanyRecipient, data.recipients),
         (Order, data.orders),
         (OrderLine, data.lines),
         (Shipment, data.shipments),

@@ -62,6 +62,7 @@ class SyntheticData:
     lines: list[Row] = field(default_factory=list)
     shipments: list[Row] = field(default_factory=list)
     anomalies: list[Row] = field(default_factory=list)
+    recipients: list[Row] = field(default_factory=list)
 
 
 @dataclass
@@ -130,7 +131,19 @@ def _make_companies(rng: np.random.Generator, spec: SeedSpec, data: SyntheticDat
                 "created_on": spec.start - timedelta(days=int(rng.integers(60, 3000))),
             }
         )
+    _make_recipients(data)
     return list(range(1, lab_count + 1))
+
+
+def _make_recipients(data: SyntheticData) -> None:
+    """Each company's analytics recipients: its manager, and none for every fifth company (which
+    has set nobody). Made without the random generator, so the rest of the history is unchanged."""
+    for company in data.companies:
+        if company["id"] % 5 == 0:
+            continue
+        role = "manager" if company["kind"] == "lab" else "owner"
+        user_id = f"{company['kind']}-{company['id']}-{role}"
+        data.recipients.append({"id": len(data.recipients) + 1, "company_id": company["id"], "user_id": user_id})
 
 
 def _make_practice(rng: np.random.Generator, spec: SeedSpec, company_id: int, lab_ids: list[int]) -> _Practice:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from lensops.email.errors import TransientEmailError
@@ -84,8 +84,12 @@ def job_result(job_id: str, connection: Any) -> Any:
     return job.return_value()
 
 
-def result_attachment(job_id: str, connection: Any, limit: int) -> AttachmentFile:
-    """The file named by the ``path`` of job `job_id`'s result, checked against its ``sha256``."""
+def result_attachment(job_id: str, connection: Any, limit: int, name: str | None = None) -> AttachmentFile:
+    """The file named by the ``path`` of job `job_id`'s result, checked against its ``sha256``.
+
+    It is shown as `name` when given (with the file's extension added if it has none), else as the
+    result's ``filename`` (a pdf job's "Invoice INV-2026-0042.pdf"), else as the file's own name.
+    """
     result = job_result(job_id, connection)
     if not isinstance(result, dict) or not isinstance(result.get("path"), str):
         raise PermanentError(f"attach_result_of: job {job_id}'s result has no 'path' of a file: {result!r}")
@@ -96,6 +100,8 @@ def result_attachment(job_id: str, connection: Any, limit: int) -> AttachmentFil
         raise PermanentError(f"job {job_id}'s file {path} changed since the job wrote it (sha256 differs)")
     named = result.get("filename")
     filename = named if isinstance(named, str) and named else path.name
+    if name:
+        filename = name if PurePath(name).suffix else f"{name}{path.suffix}"
     return AttachmentFile(filename=filename, content_type=_content_type(filename, None), data=data)
 
 
@@ -105,7 +111,7 @@ def load_attachments(
     """Every attachment of `payload`; raises PermanentError when one is unusable or all are too big."""
     files = [read_attachment(ref, roots, max_bytes) for ref in payload.attachments]
     if payload.attach_result_of:
-        files.append(result_attachment(payload.attach_result_of, connection, max_bytes))
+        files.append(result_attachment(payload.attach_result_of, connection, max_bytes, payload.attachment_name))
     total = sum(len(file.data) for file in files)
     if total > max_bytes:
         raise PermanentError(f"attachments total {total} bytes, over the limit of {max_bytes}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from email.utils import unquote
 from functools import cache
 from pathlib import PurePath
 from typing import Annotated, Any, Literal
@@ -77,8 +78,10 @@ class Mailbox(_Strict):
         match = _MAILBOX.match(value)
         if not match:
             raise ValueError(f"{value!r} is not an address such as 'Name <someone@example.com>'")
-        name = (match["name"] or "").strip().strip('"').strip() or None
-        return {"email": match["addr"] or match["bare"], "name": name}
+        name = (match["name"] or "").strip()
+        if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
+            name = unquote(name)  # "Smith, \"JJ\" John" -> Smith, "JJ" John
+        return {"email": match["addr"] or match["bare"], "name": name or None}
 
 
 class AttachmentRef(_Strict):
@@ -112,6 +115,20 @@ class EmailEnvelope(_Strict):
         max_length=200,
         description="Id of a finished job (e.g. pdf.*) whose result's `path` is attached",
     )
+    attachment_name: Line | None = Field(
+        default=None,
+        max_length=150,
+        description="Name shown for the attach_result_of file (default: the document's, e.g. 'Invoice INV-1.pdf')",
+    )
+
+    @model_validator(mode="after")
+    def _attachment_name(self) -> EmailEnvelope:
+        if self.attachment_name is not None:
+            if self.attach_result_of is None:
+                raise ValueError("attachment_name names the attach_result_of file: give attach_result_of too")
+            if "/" in self.attachment_name or "\\" in self.attachment_name:
+                raise ValueError(f"attachment_name must not contain a path: {self.attachment_name!r}")
+        return self
 
 
 class PostalAddress(_Strict):

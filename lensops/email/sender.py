@@ -54,7 +54,7 @@ def send_email_job(
         max_bytes=settings.max_attachment_bytes,
     )
     message = compose_message(
-        rendered=rendered, envelope=payload, settings=settings, attachments=attachments, job_id=ctx.job_id
+        rendered=rendered, envelope=payload, settings=settings, attachments=attachments, job_id=ctx.job_id, kind=kind
     )
     transport = transport or make_transport(settings.transport, outbox=settings.outbox, smtp=settings.smtp)
     connection = ctx.connection

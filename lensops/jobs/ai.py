@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from lensops.engine.registry import JobContext, PermanentError, job_type
 
@@ -24,6 +24,17 @@ MIN_FIT_DAYS = 28  # the forecast's minimum history, kept here so payloads fail 
 
 def _yesterday() -> date:
     return date.today() - timedelta(days=1)
+
+
+def _not_in_the_future(value: date | None) -> date | None:
+    # Refused at enqueue: no data exists for a day that has not happened. Days after the database's
+    # last day are refused when the job runs (naming that day): only the database knows it.
+    if value is not None and value > date.today():
+        raise ValueError(f"{value.isoformat()} is in the future: there is no data for it yet")
+    return value
+
+
+PastDay = Annotated[date | None, AfterValidator(_not_in_the_future)]
 
 
 @contextmanager
@@ -43,10 +54,10 @@ def _permanent_failures() -> Iterator[None]:
 class BriefingPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company_id: int = Field(ge=1, description="The company to brief")
-    day: date | None = Field(default=None, description="The day reviewed (default yesterday)")
+    day: PastDay = Field(default=None, description="The day reviewed (default yesterday)")
     notify: bool = Field(default=True, description="Send notification.ai_insight when anomalies are found")
     notify_user_id: str | None = Field(
-        default=None, min_length=1, description="Who is notified (default [ai] insight_user_id)"
+        default=None, min_length=1, description="Who is notified (default: the company's recipients in the data)"
     )
 
 
@@ -55,6 +66,7 @@ def briefing(payload: BriefingPayload, ctx: JobContext) -> dict[str, Any]:
     """A company's daily briefing: the day against the usual, anomalies, the week's forecast, overdue shipments."""
     from lensops.ai import service
     from lensops.ai.settings import ai_settings
+    from lensops.data.queries import insight_recipients
 
     day = payload.day or _yesterday()
     with _permanent_failures():
@@ -63,40 +75,72 @@ def briefing(payload: BriefingPayload, ctx: JobContext) -> dict[str, Any]:
             result = service.briefing(
                 conn, payload.company_id, day, currency=config.currency, threshold=config.anomaly_threshold
             )
-    result["insight"] = notify_anomalies(result, payload, ctx)
+            recipients = insight_recipients(conn, payload.company_id)
+    result["insight"] = notify_anomalies(result, payload, ctx, recipients)
     return result
 
 
-def notify_anomalies(result: dict[str, Any], payload: BriefingPayload, ctx: JobContext) -> dict[str, Any]:
-    """Send the briefing's anomalies as notification.ai_insight; returns what happened."""
-    from lensops.ai.notify import insight_payload, send_insight
+def notify_anomalies(
+    result: dict[str, Any], payload: BriefingPayload, ctx: JobContext, recipients: list[str] | None = None
+) -> dict[str, Any]:
+    """Send the briefing's anomalies as notification.ai_insight to the company's own recipients.
+
+    Who: the payload's notify_user_id if given, else the company's recipients from the data
+    (company_recipients) plus [ai] insight_user_id when an operator set one; nobody otherwise, so
+    one company's figures never reach another's users by default. Returns what happened.
+    """
+    from lensops.ai.notify import insight_payload, resolve_enqueue, send_insight
     from lensops.ai.settings import ai_settings
 
     anomalies = result["anomalies"]
     if not payload.notify or not anomalies:
         return {"sent": False, "skipped": "notification not requested" if anomalies else "no anomalies"}
     config = ai_settings(ctx.settings)
-    user_id = payload.notify_user_id or config.insight_user_id
-    if not user_id:
-        return {"sent": False, "skipped": "no recipient: set notify_user_id or [ai] insight_user_id"}
     company = result["company"]
+    if payload.notify_user_id:
+        targets = [payload.notify_user_id]
+    else:
+        targets = list(
+            dict.fromkeys([*(recipients or []), *([config.insight_user_id] if config.insight_user_id else [])])
+        )
+    if not targets:
+        where = (
+            "the database has no company_recipients table (reseed to add it)"
+            if recipients is None
+            else f"{company['name']} has no recipients in company_recipients"
+        )
+        return {"sent": False, "skipped": f"nobody to notify: {where}"}
+    enqueue, reason = resolve_enqueue()
+    if enqueue is None:
+        return {"sent": False, "skipped": reason}
     link = config.briefing_link.format(company_id=company["id"], day=result["day"]) if config.briefing_link else None
+    summary = result.get("summary") or {}
+    title = summary.get("headline") or f"{company['name']}: unusual figures on {result['day']}"
+    body = "\n".join(summary.get("attention") or [a["reason"] for a in anomalies[:5]])
     strongest = max(abs(a["score"]) for a in anomalies)
-    message = insight_payload(
-        user_id=user_id,
-        company_id=company["id"],
-        title=f"{company['name']}: {len(anomalies)} unusual figure(s) on {result['day']}",
-        body="\n".join(a["reason"] for a in anomalies[:5]),
-        priority="high" if strongest >= 6 else "medium",
-        link=link,
-    )
-    return send_insight(message)
+    outcomes = {}
+    for user_id in targets:
+        message = insight_payload(
+            user_id=user_id,
+            company_id=company["id"],
+            title=title,
+            body=body,
+            priority="high" if strongest >= 6 else "medium",
+            link=link,
+        )
+        outcomes[user_id] = send_insight(message, enqueue)
+    sent = {user: outcome["job_id"] for user, outcome in outcomes.items() if outcome.get("sent")}
+    document: dict[str, Any] = {"sent": bool(sent), "recipients": targets, "job_ids": list(sent.values())}
+    failed = {user: outcome["skipped"] for user, outcome in outcomes.items() if not outcome.get("sent")}
+    if failed:
+        document["skipped"] = "; ".join(f"{user}: {why}" for user, why in failed.items())
+    return document
 
 
 class ForecastPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company_id: int | None = Field(default=None, ge=1, description="The company (default: all companies)")
-    as_of: date | None = Field(default=None, description="Last day of history (default yesterday)")
+    as_of: PastDay = Field(default=None, description="Last day of history (default yesterday)")
     horizon_days: int = Field(default=14, ge=1, le=60, description="Days to forecast")
     history_days: int = Field(default=182, ge=42, le=1100, description="Days of history to fit on")
     backtest_days: int = Field(default=14, ge=7, le=56, description="Days forecast from each backtest origin")
@@ -133,8 +177,10 @@ def forecast(payload: ForecastPayload, ctx: JobContext) -> dict[str, Any]:
 
 class AnomalyPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    company_id: int | None = Field(default=None, ge=1, description="The company (default: all companies)")
-    as_of: date | None = Field(default=None, description="Last day checked (default yesterday)")
+    company_id: int | None = Field(
+        default=None, ge=1, description="The company (default: the network and each company, reported per company)"
+    )
+    as_of: PastDay = Field(default=None, description="Last day checked (default yesterday)")
     days: int = Field(default=28, ge=1, le=366, description="How many days to check")
     threshold: float | None = Field(
         default=None, gt=0, le=20, description="Robust z-score that flags a day (default [ai] anomaly_threshold)"
@@ -165,7 +211,7 @@ def anomaly(payload: AnomalyPayload, ctx: JobContext) -> dict[str, Any]:
 class InsightPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company_id: int | None = Field(default=None, ge=1, description="The company (default: all companies)")
-    as_of: date | None = Field(default=None, description="Last day of the period (default yesterday)")
+    as_of: PastDay = Field(default=None, description="Last day of the period (default yesterday)")
     period_days: int = Field(default=28, ge=7, le=183, description="Length of the period and of the one before")
     top: int = Field(default=5, ge=1, le=20, description="How many movers to list")
 
@@ -193,7 +239,7 @@ class ChatPayload(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     company_id: int = Field(ge=1, description="The company the question is about")
     question: str = Field(min_length=3, max_length=2000, description="The question, in plain language")
-    as_of: date | None = Field(default=None, description="Last day of data to use (default yesterday)")
+    as_of: PastDay = Field(default=None, description="Last day of data to use (default yesterday)")
 
 
 @job_type(

@@ -2,13 +2,13 @@
 
 Each job stores one notification for its recipient and publishes it on the user's live channel.
 The payload's ``priority`` is the job's default priority, so an ``urgent`` notification starts
-before ``low`` ones already waiting. The job id becomes the notification id: a retry cannot
-deliver it twice.
+before ``low`` ones already waiting; inboxes are still ordered by when each event happened
+(``created_at``, stamped at enqueue), not by when a worker got to it. The job id becomes the
+notification id: a retry cannot deliver it twice.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from lensops.engine.registry import JobContext, PermanentError, job_type
@@ -72,7 +72,7 @@ def _deliver(payload: NotificationPayload, ctx: JobContext) -> dict[str, Any]:
         settings = load_notification_settings(ctx.settings)
     except ConfigError as exc:
         raise PermanentError(str(exc)) from None
-    notification = payload.to_notification(ctx.job_id, datetime.now(UTC))
+    notification = payload.to_notification(ctx.job_id)
     added = NotificationStore(ctx.connection, settings).add(notification)
     return {
         "id": notification.id,

@@ -6,10 +6,10 @@ Only pydantic and the standard library: the job module that declares these is im
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 Priority = Literal["urgent", "high", "medium", "low"]
 Kind = Literal["system", "order", "ai_insight", "marketplace"]
@@ -62,8 +62,17 @@ class Recipient(_Strict):
     company_id: Annotated[str, Field(pattern=ID_PATTERN)] | None = None
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 class NotificationPayload(_Strict):
-    """What every notification job carries. `priority` is also the job's default priority."""
+    """What every notification job carries. `priority` is also the job's default priority.
+
+    `created_at` is when the event happened: given by the caller, or stamped when the payload is
+    validated, which is at enqueue (the stored payload keeps it). Inboxes are ordered by it, so an
+    urgent "shipped" that a worker runs before an earlier low "received" still lists above it.
+    """
 
     kind: ClassVar[Kind]
     recipient: Recipient
@@ -71,8 +80,16 @@ class NotificationPayload(_Strict):
     body: Body
     link: Link | None = Field(default=None, description="Where the notification leads in the app")
     priority: Priority = Field(default="medium", description="urgent | high | medium | low")
+    created_at: datetime = Field(
+        default_factory=_now, description="When the event happened (ISO 8601; default: when it is enqueued)"
+    )
 
-    def to_notification(self, notification_id: str, created_at: datetime) -> Notification:
+    @field_validator("created_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # naive means UTC
+
+    def to_notification(self, notification_id: str) -> Notification:
         """The stored form: the common fields, plus the kind's own fields under ``data``."""
         common = set(NotificationPayload.model_fields)
         return Notification(
@@ -84,7 +101,7 @@ class NotificationPayload(_Strict):
             body=self.body,
             link=self.link,
             priority=self.priority,
-            created_at=created_at,
+            created_at=self.created_at,
             data=self.model_dump(mode="json", exclude=common),
         )
 

@@ -1,10 +1,14 @@
 """In-app notifications in Redis: per user, newest first, capped, expiring, published live.
 
 Per user there is a hash of notifications (JSON by id), a timeline and an unread set (sorted sets
-scored by creation time in ms) and a pub/sub channel. Adding is one Lua script, so storing,
+scored by the event's time in ms) and a pub/sub channel. Adding is one Lua script, so storing,
 trimming to the cap, dropping what is older than the TTL and publishing happen atomically; adding
 an id that is already stored changes nothing, so a retried job neither duplicates a notification
 nor marks a read one unread again.
+
+Over the cap, what goes first is what matters least: read before unread, then low before medium
+before high before urgent, then the oldest. An unread urgent notification is never dropped to make
+room; the cap gives way for those until they are read (or reach the TTL).
 
     store = NotificationStore(redis.Redis.from_url(url), settings)
     store.notifications("u-42")            # unread first, each group newest first
@@ -23,36 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from lensops.engine import keys
+from lensops.engine.scripts import load_lua
 from lensops.notify.models import ID_PATTERN, Notification
 from lensops.notify.settings import NotificationSettings
 
-_ADD = """
-local items, timeline, unread = KEYS[1], KEYS[2], KEYS[3]
-local id, body, channel = ARGV[1], ARGV[2], ARGV[6]
-local score, cap, ttl_ms = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-if redis.call('HEXISTS', items, id) == 1 then
-  return {0, 0}
-end
-redis.call('HSET', items, id, body)
-redis.call('ZADD', timeline, score, id)
-redis.call('ZADD', unread, score, id)
-local function drop(ids)
-  for _, old in ipairs(ids) do
-    redis.call('HDEL', items, old)
-    redis.call('ZREM', timeline, old)
-    redis.call('ZREM', unread, old)
-  end
-end
-drop(redis.call('ZRANGEBYSCORE', timeline, '-inf', '(' .. tostring(score - ttl_ms)))
-local excess = redis.call('ZCARD', timeline) - cap
-if excess > 0 then
-  drop(redis.call('ZRANGE', timeline, 0, excess - 1))
-end
-for _, key in ipairs(KEYS) do
-  redis.call('PEXPIRE', key, ttl_ms)
-end
-return {1, redis.call('PUBLISH', channel, body)}
-"""
+_ADD = load_lua("add", "lensops.notify")
 
 
 class InvalidUserId(ValueError):
@@ -111,6 +90,7 @@ class NotificationStore:
                 self.settings.max_per_user,
                 self.settings.ttl_ms,
                 keys.notification_channel(user_id),
+                round(time.time() * 1000),
             ],
         )
         return Added(created=bool(created), receivers=int(receivers))

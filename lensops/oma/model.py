@@ -92,19 +92,24 @@ class OmaDocument:
     def number(self, label: str, side: str = "R") -> float | None:
         """The numeric value of `label` for `side` (R or L) of a chiral record.
 
-        A record with one value applies to both eyes; an empty or ``?`` field gives None, and so
-        does text that is not a number (the document is kept, the value is just unusable).
+        A record with one value applies to both eyes; a missing record, an empty field or ``?``
+        (DCS for "unknown") gives None. Raises OmaError naming the line and label for text that
+        is not a number (``DBL=abc``): a value the file got wrong must not pass as "unknown".
         """
         record = self.get(label)
         if record is None:
             return None
         values = record.values
-        text = values[1] if side == "L" and len(values) > 1 else values[0]
-        try:
-            number = float(text.strip())
-        except ValueError:
+        text = (values[1] if side == "L" and len(values) > 1 else values[0]).strip()
+        if text in ("", "?"):
             return None
-        return number if math.isfinite(number) else None
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise OmaError(f"{text!r} is not a number", record.line, label)
+        return number
 
     def trace(self, side: str) -> Trace | None:
         """The trace recorded for `side` ("R", "L" or "B") as it stands in the file."""

@@ -9,7 +9,7 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
-from lensops.pdf.models import LongText, Model, Party, PerEye, Rx, ShortText
+from lensops.pdf.models import Document, LongText, Model, Party, PerEye, Rx, ShortText
 
 
 class Patient(Model):
@@ -61,7 +61,7 @@ class Finding(Model):
     left: LongText | None = None
 
 
-class ExamFormPayload(Model):
+class ExamFormPayload(Document):
     exam_date: date
     practice: Party
     examiner: ShortText

@@ -146,3 +146,17 @@ EXAM_FORM: dict[str, Any] = {
     "pd": {"right": 30.0, "left": 29.0},
     "recommendations": "Progressive lenses; review in 12 months (diabetic).",
 }
+CREDIT_NOTE: dict[str, Any] = {
+    "number": "CN-2026-0007",
+    "issue_date": "2026-03-16",
+    "invoice_number": "INV-2026-0042",
+    "invoice_date": "2026-03-02",
+    "reason": "Single vision lenses returned: wrong index",
+    "seller": LAB,
+    "buyer": PRACTICE,
+    "currency": "GBP",
+    "lines": [LINES[1]],
+    "discount_percent": "5",
+    "tax_rate": "20",
+    "refund_method": "Offset against the next invoice",
+}

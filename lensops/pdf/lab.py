@@ -8,10 +8,10 @@ from datetime import date
 
 from pydantic import Field
 
-from lensops.pdf.models import Fitting, FrameSpec, LensSpec, LongText, Model, Party, Rx, ShortText
+from lensops.pdf.models import Document, Fitting, FrameSpec, LensSpec, LongText, Party, Rx, ShortText
 
 
-class OrderSheetPayload(Model):
+class OrderSheetPayload(Document):
     order_number: ShortText
     order_date: date
     practice: Party = Field(description="Who ordered")
@@ -28,7 +28,7 @@ class OrderSheetPayload(Model):
     instructions: LongText | None = None
 
 
-class LabTicketPayload(Model):
+class LabTicketPayload(Document):
     job_number: str = Field(
         pattern=r"^[!-~][ -~]{0,29}$",
         description="Printed as a Code 128 barcode: 1-30 printable ASCII characters",

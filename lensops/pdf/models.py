@@ -21,6 +21,32 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _known_locale(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from babel import Locale, UnknownLocaleError  # on first use: declaring the job types stays cheap
+
+    try:
+        return str(Locale.parse(value.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"unknown locale {value!r} (e.g. de_DE, pl_PL, en_GB)") from None
+
+
+class Document(Model):
+    """What every document payload carries besides its content."""
+
+    locale: str | None = Field(
+        default=None,
+        max_length=20,
+        description="Number and date formats, e.g. de_DE (1.234,50; 02.03.2026); default ISO dates and 1,234.50",
+    )
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        return _known_locale(value)
+
+
 class Party(Model):
     """A seller, buyer, practice or lab as it appears in an address block."""
 
@@ -124,6 +150,7 @@ class FrameSpec(Model):
             return None
         try:
             doc = parse(value)
+            doc.number("DBL")  # the ticket draws with it: a malformed one fails here, with its line
         except OmaError as exc:
             raise ValueError(f"not a usable DCS trace: {exc}") from None
         if not doc.traces:

@@ -32,6 +32,8 @@ class PdfSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     output_dir: Path | None = None
+    # TrueType fonts (.ttf/.ttc) for scripts DejaVu lacks, e.g. a CJK font; relative to config.toml.
+    fallback_fonts: list[Path] = []
 
 
 @dataclass(frozen=True)
@@ -47,24 +49,39 @@ class StoredPdf:
         return {"path": str(self.path), "pages": self.pages, "bytes": self.size, "sha256": self.sha256}
 
 
+def pdf_settings(settings: Settings) -> PdfSettings:
+    """The validated ``[pdf]`` section; raises ConfigError naming the key and the reason."""
+    try:
+        return PdfSettings.model_validate(settings.sections.get("pdf", {}))
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        key = ".".join(str(part) for part in problem["loc"])
+        raise ConfigError(f"{settings.source or 'defaults'}: pdf.{key}: {problem['msg']}") from None
+
+
+def _beside_config(path: Path, settings: Settings) -> Path:
+    path = path.expanduser()
+    if not path.is_absolute() and settings.source is not None:
+        path = settings.source.parent / path
+    return path
+
+
 def output_dir(settings: Settings | None = None, environ: dict[str, str] | None = None) -> Path:
     """The directory PDFs are stored under; raises ConfigError for a bad ``[pdf]`` section."""
     env = os.environ if environ is None else environ
     if env.get(ENV_DIR):
         return Path(env[ENV_DIR]).expanduser()
     settings = settings or Settings()
-    try:
-        section = PdfSettings.model_validate(settings.sections.get("pdf", {}))
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        key = ".".join(str(part) for part in problem["loc"])
-        raise ConfigError(f"{settings.source or 'defaults'}: pdf.{key}: {problem['msg']}") from None
+    section = pdf_settings(settings)
     if section.output_dir is None:
         return settings.data_dir / "pdf"
-    path = section.output_dir.expanduser()
-    if not path.is_absolute() and settings.source is not None:
-        path = settings.source.parent / path
-    return path
+    return _beside_config(section.output_dir, settings)
+
+
+def fallback_fonts(settings: Settings | None = None) -> list[Path]:
+    """The ``[pdf] fallback_fonts`` paths (relative ones beside config.toml); raises ConfigError."""
+    settings = settings or Settings()
+    return [_beside_config(path, settings) for path in pdf_settings(settings).fallback_fonts]
 
 
 def pdf_path(root: Path, kind: str, job_id: str) -> Path:

@@ -11,7 +11,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable
 
 from lensops.oma import OmaDocument, Trace, decentration, eye_traces, measure, optical_centre, outline
+from lensops.pdf import formatting as fmt
 from lensops.pdf.layout import INK, MUTED, RULE
+from lensops.pdf.typefaces import BOLD, REGULAR
 
 GAP_UNKNOWN_DBL = 16.0  # mm drawn between the lenses when the DBL is not known
 LABEL_SPACE = 13 * mm  # room below the lenses for the measurements and the scale bar
@@ -81,10 +83,12 @@ class FrameShape(Flowable):
                 self._cross(cx + ox, cy + oy, OC_MARK, INK, base, unit)
                 canvas.circle((cx + ox) * unit, base + (cy + oy) * unit, 1.2 * unit, stroke=1, fill=0)
             canvas.setFillColor(INK)
-            canvas.setFont("Helvetica-Bold", 9)
+            canvas.setFont(BOLD, 9)
             canvas.drawCentredString(cx * unit, base + (cy + eye.vbox / 2) * unit + 2, eye.name[0].upper())
-            canvas.setFont("Helvetica", 7.5)
-            canvas.drawCentredString(cx * unit, base - 10, f"A {eye.hbox:.2f}  B {eye.vbox:.2f}  ED {eye.fed:.2f} mm")
+            canvas.setFont(REGULAR, 7.5)
+            canvas.drawCentredString(
+                cx * unit, base - 10, f"A {fmt.number(eye.hbox)}  B {fmt.number(eye.vbox)}  ED {fmt.number(eye.fed)} mm"
+            )
             x += eye.hbox + self.gap
         self._scale_bar()
 
@@ -102,9 +106,9 @@ class FrameShape(Flowable):
         canvas.setLineWidth(1)
         canvas.line(2 * mm, 6, 2 * mm + length, 6)
         canvas.setFillColor(MUTED)
-        canvas.setFont("Helvetica", 7)
-        scale = "1:1, print at 100%" if self.scale == 1 else f"scale {self.scale:.2f}:1"
-        gap = f"DBL {self.dbl:.2f} mm" if self.dbl is not None else "DBL unknown (gap not to scale)"
+        canvas.setFont(REGULAR, 7)
+        scale = "1:1, print at 100%" if self.scale == 1 else f"scale {fmt.number(self.scale)}:1"
+        gap = f"DBL {fmt.number(self.dbl)} mm" if self.dbl is not None else "DBL unknown (gap not to scale)"
         canvas.drawString(2 * mm + length + 4, 4, f"10 mm · {scale} · seen from the front · {gap}")
 
 

@@ -32,7 +32,7 @@ def fitting_table(fitting: Fitting) -> Table:
 
 def fitting_angles(fitting: Fitting) -> list[tuple[str, str]]:
     angles = [
-        ("Vertex", f"{fitting.vertex:.1f} mm" if fitting.vertex is not None else None),
+        ("Vertex", f"{fmt.number(fitting.vertex, 1)} mm" if fitting.vertex is not None else None),
         ("Pantoscopic tilt", f"{fitting.pantoscopic:.0f}°" if fitting.pantoscopic is not None else None),
         ("Wrap", f"{fitting.wrap:.0f}°" if fitting.wrap is not None else None),
     ]
@@ -43,7 +43,7 @@ def lens_facts(lens: LensSpec) -> list[tuple[str, str]]:
     return [
         ("Design", lens.design),
         ("Material", lens.material),
-        ("Index", f"{lens.index:.2f}"),
+        ("Index", fmt.number(lens.index)),
         ("Coatings", ", ".join(lens.coatings) or fmt.DASH),
         ("Tint", fmt.text(lens.tint)),
     ]
@@ -75,5 +75,5 @@ def _with_trace(given: float | None, traced: float | None) -> str:
     if traced is None:
         return fmt.mm(given, 2)
     if given is None:
-        return f"{traced:.2f} (trace)"
-    return f"{given:.2f} (trace {traced:.2f})"
+        return f"{fmt.number(traced)} (trace)"
+    return f"{fmt.number(given)} (trace {fmt.number(traced)})"

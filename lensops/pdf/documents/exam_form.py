@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Spacer, TableStyle
 
 from lensops.pdf import formatting as fmt
 from lensops.pdf.exam import Acuity, ExamFormPayload
@@ -18,6 +18,7 @@ from lensops.pdf.layout import (
     WIDTH,
     DocumentInfo,
     RenderedPdf,
+    Table,
     banner,
     build,
     grid,
@@ -40,7 +41,7 @@ def render_exam_form(payload: ExamFormPayload) -> RenderedPdf:
         ("Examiner", payload.examiner + (f" ({payload.examiner_licence})" if payload.examiner_licence else "")),
     ]
     top = Table(
-        [[party_block("Practice", payload.practice), Paragraph("EYE EXAMINATION", TITLE)]],
+        [[party_block("Practice", payload.practice), para("EYE EXAMINATION", TITLE)]],
         colWidths=[WIDTH / 2, WIDTH / 2],
     )
     top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
@@ -88,6 +89,7 @@ def render_exam_form(payload: ExamFormPayload) -> RenderedPdf:
         author=payload.practice.name,
         subject=f"Eye examination and spectacle prescription, valid until {fmt.day(payload.expiry)}",
         footer=f"{payload.practice.name} · {patient.name} · exam {fmt.day(payload.exam_date)}",
+        date=payload.exam_date,
     )
     return build(story, info)
 
@@ -102,7 +104,7 @@ def _acuity(payload: ExamFormPayload) -> list[Flowable]:
     ]
     rows: list[list[Any]] = [["Visual acuity", "R", "L", "Both"]]
     rows += [
-        [caption, fmt.text(value.right), fmt.text(value.left), fmt.text(value.both)]
+        [caption, para(value.right), para(value.left), para(value.both)]
         for caption, value in measured
         if value is not None
     ]
@@ -127,4 +129,5 @@ def _prescription(payload: ExamFormPayload) -> list[Flowable]:
         rowHeights=[12 * mm, None],
     )
     signature.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, 0), 0.5, INK), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    return [KeepTogether(block), Spacer(1, 6 * mm), signature]
+    # The signature belongs to the prescription it signs: never alone at the top of a last page.
+    return [KeepTogether([*block, Spacer(1, 6 * mm), signature])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Spacer, TableStyle
 
 from lensops.pdf import formatting as fmt
 from lensops.pdf.documents.blocks import fitting_angles, fitting_table, frame_facts, lens_facts, trace_document
@@ -15,6 +15,7 @@ from lensops.pdf.layout import (
     WIDTH,
     DocumentInfo,
     RenderedPdf,
+    Table,
     banner,
     build,
     heading,
@@ -30,7 +31,7 @@ def render_order_sheet(payload: OrderSheetPayload) -> RenderedPdf:
     parties.append(party_block("Lab", payload.lab) if payload.lab else "")
     top = Table([parties], colWidths=[WIDTH / 2, WIDTH / 2])
     top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    story: list[Flowable] = [Paragraph("LENS ORDER", TITLE), Spacer(1, 3 * mm), top, Spacer(1, 4 * mm)]
+    story: list[Flowable] = [para("LENS ORDER", TITLE), Spacer(1, 3 * mm), top, Spacer(1, 4 * mm)]
     if payload.rush:
         story += [banner(f"RUSH — needed by {fmt.day(payload.due_date)}"), Spacer(1, 3 * mm)]
     facts = [
@@ -61,5 +62,6 @@ def render_order_sheet(payload: OrderSheetPayload) -> RenderedPdf:
         author=payload.practice.name,
         subject=f"Lens order {payload.order_number} of {fmt.day(payload.order_date)}",
         footer=f"{payload.practice.name} · Order {payload.order_number}",
+        date=payload.order_date,
     )
     return build(story, info)
