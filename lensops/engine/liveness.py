@@ -38,17 +38,23 @@ log = logging.getLogger(__name__)
 class Progress:
     """A worker's local progress, in memory shared with its supervisor (written by the worker only).
 
-    Slots: last tick, start of the running job (0 when idle) and that job's timeout, all on the
-    monotonic clock, which every process of the host shares.
+    Slots: last tick, start of the running job (0 when idle), that job's timeout, and whether the
+    loop has ticked at all; times on the monotonic clock, which every process of the host shares.
     """
 
     def __init__(self, start_grace: float = 0.0) -> None:
-        self._slots: Any = RawArray(c_double, 3)
+        self._slots: Any = RawArray(c_double, 4)
         # A worker starting up imports its handlers' libraries before its loop first ticks.
         self._slots[0] = time.monotonic() + start_grace
 
     def tick(self) -> None:
         self._slots[0] = time.monotonic()
+        self._slots[3] = 1.0
+
+    @property
+    def started(self) -> bool:
+        """Whether the worker's loop ever ran: one that dies before is crash-looping, not killed at work."""
+        return bool(self._slots[3])
 
     def job_started(self, timeout: float) -> None:
         self._slots[2] = timeout

@@ -72,7 +72,7 @@ def _child_main(settings: Settings, queue: str, name: str, burst: bool, progress
     worker.run()
 
 
-QUICK_DEATH = 2.0  # a child dying this soon after its start is crash-looping: back off
+QUICK_DEATH = 2.0  # a child dying this soon after its start, before its loop ran, is crash-looping
 START_GRACE = 60.0  # seconds a new child may take (imports, preloads) before its loop must tick
 
 
@@ -172,7 +172,8 @@ class WorkerPool:
                 if code != 0:
                     self._recover(child, code)
                 if not self.stopping and not (self.burst and code == 0):
-                    quick = now - child.started < QUICK_DEATH
+                    # Crash-looping (an import error, bad config) backs off; a worker killed at work does not.
+                    quick = now - child.started < QUICK_DEATH and not child.progress.started
                     quick_deaths[child.queue] = quick_deaths.get(child.queue, 0) + 1 if quick else 0
                     delay = min(30.0, 2.0 ** quick_deaths[child.queue]) if quick else 0.0
                     log.warning("worker %s exited (%s); starting a new one in %.0fs", child.name, code, delay)

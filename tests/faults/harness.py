@@ -86,10 +86,13 @@ def write_config(path: Path, redis_url: str, *, worker: str = "", queues: str = 
     return path
 
 
-def start_pool(config: Path, *queues: str, log: Path | None = None) -> subprocess.Popen[bytes]:
-    """`lensops worker QUEUE...` as a process group that also declares the fault job types."""
+def start_pool(
+    config: Path, *queues: str, log: Path | None = None, modules: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """`lensops worker QUEUE...` as a process group that also declares the fault job types (and the
+    job types of `modules`)."""
     launcher = (
-        "import sys, tests.faults.fault_jobs\n"
+        f"import sys, tests.faults.fault_jobs{''.join(', ' + m for m in modules)}\n"
         "from lensops.cli.app import main\n"
         f"sys.argv = ['lensops', 'worker', *{list(queues)!r}]\n"
         "main()\n"

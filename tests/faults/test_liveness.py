@@ -173,3 +173,25 @@ def test_sigterm_stops_an_idle_pool_while_redis_is_away(faulty, tmp_path, fault)
     # stop_pool fails unless the pool exits within 20 s of SIGTERM (the job timeout is 30 s; an idle
     # pool has no job to wait for)
     assert stop_pool(pool, timeout=20) == 0
+
+
+def test_a_crash_loop_backs_off_but_a_worker_killed_at_work_restarts_at_once(faulty, tmp_path):
+    config = write_config(tmp_path / "config.toml", faulty.url, extra="\n[queues.oma]\nconcurrency = 1\n")
+    log = tmp_path / "pool.log"
+    # oma's workers die at start: they preload a module that exits
+    pool = start_pool(config, "scheduled", "oma", log=log, modules=("tests.faults.crash_jobs",))
+    client = faulty.client()
+    try:
+        wait_for(lambda: len(registered(client)) == 1, 60, "the scheduled worker")
+        worker = int(client.hget(registered(client)[0], "pid"))
+        time.sleep(3 * DEAD_AFTER)  # the scenario: let the crash loop run for a while
+        for _ in range(2):  # the second kill hits a worker that started a moment ago, yet at work
+            os.kill(worker, 9)
+            wait_for(lambda w=worker: len(registered(client)) == 1 and w not in children_of(pool.pid), 10, "new one")
+            worker = int(client.hget(registered(client)[0], "pid"))
+    finally:
+        assert stop_pool(pool) == 0
+    text = log.read_text()
+    crashes = text.count("exited (3)")
+    assert 2 <= crashes <= 4, text  # 1 + 2 + 4 s apart, not ten times a second
+    assert text.count("exited (-9); starting a new one in 0s") == 2, text
