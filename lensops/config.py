@@ -48,9 +48,14 @@ class _Strict(BaseModel):
 
 
 class QueuePolicy(_Strict):
-    """How one queue behaves: its concurrency, rate, retries, timeout and retention."""
+    """How one queue behaves: where its jobs run (processes x threads), rate, retries, timeout and
+    retention."""
 
-    concurrency: int = Field(default=2, ge=1, le=256)
+    processes: int = Field(default=1, ge=1, le=64)
+    threads: int = Field(default=1, ge=1, le=256)
+    # Jobs of this queue in flight at once on a host: processes x threads. May be given instead of
+    # either, as a shorthand for the queue's usual kind (see DEFAULT_QUEUES).
+    concurrency: int = Field(default=0, ge=0, le=4096)
     rate: OptionalRate = None
     retries: int = Field(default=2, ge=0, le=100)
     backoff: list[Seconds] = Field(default_factory=lambda: [30.0, 90.0, 270.0, 810.0])
@@ -76,21 +81,48 @@ class QueuePolicy(_Strict):
             raise ValueError("timeout must be at least 1 second")
         return value
 
+    @model_validator(mode="after")
+    def _concurrency_is_the_product(self) -> QueuePolicy:
+        product = self.processes * self.threads
+        if self.concurrency and self.concurrency != product:
+            raise ValueError(
+                f"concurrency ({self.concurrency}) must equal processes x threads "
+                f"({self.processes} x {self.threads}); give one or the other"
+            )
+        object.__setattr__(self, "concurrency", product)  # frozen: set once, here
+        return self
+
     def retry_delays(self) -> list[float]:
         """Delay in seconds before each retry (sub-second delays are kept, for tests and bursts)."""
         return [int(delay) if float(delay).is_integer() else delay for delay in self.backoff]
 
 
 # The lab's current system, as the defaults. Backoff lists the waits before retries 1..4, so the
-# attempt schedule is 0 s, 30 s, 90 s, 270 s, 810 s.
+# attempt schedule is 0 s, 30 s, 90 s, 270 s, 810 s. Queues whose handlers wait on SMTP, Redis and
+# HTTP run as threads of one shared process; CPU-bound ones (PDF layout, statistics, geometry) get
+# processes of their own. `concurrency` alone scales a queue's usual kind.
 DEFAULT_QUEUES: dict[str, dict[str, Any]] = {
-    "email": {"concurrency": 5, "rate": "100/minute", "retries": 4, "timeout": "60s"},
-    "pdf": {"concurrency": 3, "rate": "20/minute", "retries": 2, "timeout": "120s"},
-    "notification": {"concurrency": 10, "rate": "200/minute", "retries": 4, "timeout": "30s"},
-    "ai": {"concurrency": 2, "retries": 2, "timeout": "2m"},
-    "oma": {"concurrency": 2, "retries": 1, "timeout": "60s", "fallback": "error"},
-    "scheduled": {"concurrency": 1, "retries": 2, "timeout": "10m"},
+    "email": {"threads": 5, "rate": "100/minute", "retries": 4, "timeout": "60s"},
+    "pdf": {"processes": 3, "rate": "20/minute", "retries": 2, "timeout": "120s"},
+    "notification": {"threads": 10, "rate": "200/minute", "retries": 4, "timeout": "30s"},
+    "ai": {"processes": 2, "retries": 2, "timeout": "2m"},
+    "oma": {"processes": 2, "retries": 1, "timeout": "60s", "fallback": "error"},
+    "scheduled": {"threads": 1, "retries": 2, "timeout": "10m"},
 }
+
+
+def _queue_table(name: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The queue's defaults overlaid with what the file gives; `concurrency` alone sets the queue's
+    usual dimension (threads for the threaded queues, processes for the others)."""
+    table = {**DEFAULT_QUEUES[name], **given}
+    if "concurrency" in given and "processes" not in given and "threads" not in given:
+        threaded = "threads" in DEFAULT_QUEUES[name]
+        table.pop("processes" if threaded else "threads", None)
+        if isinstance(given["concurrency"], int) and not isinstance(given["concurrency"], bool):
+            table["threads" if threaded else "processes"] = given["concurrency"]
+    return table
+
+
 DEFAULT_LIMITERS: dict[str, str] = {"llm": "10/minute"}
 
 
@@ -114,11 +146,22 @@ class RedisSettings(_Strict):
 
 
 class WorkerSettings(_Strict):
-    """Heartbeats and the dead-worker detection that rests on them."""
+    """Heartbeats and the dead-worker detection that rests on them; which queues share processes."""
 
     heartbeat: Seconds = 10.0
     dead_after: Seconds = 35.0
     poll: Seconds = 1.0
+    # Queues whose threads run side by side in shared processes (the I/O-bound ones); every other
+    # queue gets processes of its own, so a CPU-bound handler never holds the GIL over them.
+    shared: list[str] = Field(default_factory=lambda: ["email", "notification", "scheduled"])
+
+    @field_validator("shared")
+    @classmethod
+    def _known_queues(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(QUEUE_NAMES))
+        if unknown:
+            raise ValueError(f"unknown queue {unknown[0]!r} (queues: {', '.join(QUEUE_NAMES)})")
+        return value
 
     @model_validator(mode="after")
     def _beats_before_death(self) -> WorkerSettings:
@@ -229,7 +272,7 @@ def _build(raw: dict[str, Any], source: Path | None, env: os._Environ[str] | dic
     for name in queues_raw:
         if name not in QUEUE_NAMES:
             raise ConfigError(f"{where}: queues.{name}: unknown queue (queues: {', '.join(QUEUE_NAMES)})")
-    queues = {name: {**DEFAULT_QUEUES[name], **(queues_raw.get(name) or {})} for name in QUEUE_NAMES}
+    queues = {name: _queue_table(name, queues_raw.get(name) or {}) for name in QUEUE_NAMES}
     redis_raw = dict(raw.get("redis", {}))
     for env_name, key in (
         ("LENSOPS_REDIS_URL", "url"),

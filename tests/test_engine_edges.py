@@ -30,7 +30,7 @@ def test_dependent_added_while_its_parent_runs_is_released(producer, connection)
     assert claimed.id == parent
     child = producer.enqueue("system.echo", {"message": "after"}, depends_on=parent)
     assert child.status == "deferred"
-    worker._settle(worker._execute(claimed), claim_next=False)
+    worker._settle(worker.runner.execute(claimed), claim_next=False)
     assert connection.lrange(keys.rq_queue("scheduled"), 0, -1) == [child.id.encode()]
 
 
@@ -48,7 +48,7 @@ def test_a_retried_settle_neither_applies_twice_nor_claims_a_second_job(producer
     second = producer.enqueue("system.noop", {"n": 2}).id
     worker = QueueWorker(producer.settings, connection, "scheduled")
     claimed = worker._settle(None, claim_next=True)
-    outcome = worker._execute(claimed)
+    outcome = worker.runner.execute(claimed)
     spec, options = worker._claim_spec(), json.dumps({"worker": worker.key})
     args = [claimed.member, json.dumps(outcome.commands.ops), spec, options, *outcome.commands.argv]
     wip = keys.rq_registry("started", "scheduled")
@@ -92,7 +92,7 @@ def test_the_stop_request_goes_with_the_job(producer, connection):
     worker = QueueWorker(producer.settings, connection, "scheduled")
     claimed = worker._settle(None, claim_next=True)
     assert cancel(connection, producer.settings, job_id) == "stopping"
-    worker._settle(worker._execute(claimed), claim_next=False)  # it finished before the next heartbeat
+    worker._settle(worker.runner.execute(claimed), claim_next=False)  # it finished before the next heartbeat
     assert not connection.exists(keys.stop_request(job_id))
 
 

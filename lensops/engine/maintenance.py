@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from typing import cast
 
@@ -40,9 +41,19 @@ class Maintenance:
         self._next_sweep = 0.0
         self._next_spool = 0.0
         self._spool_seen: tuple[int, int] | None = None  # (size, mtime) of a spool with nothing for us
+        self._busy = threading.Lock()  # the threads of one queue in one process share these chores
 
     def run_due(self, now: float) -> None:
-        """Do whichever chores are due; Redis being away is logged, never raised."""
+        """Do whichever chores are due (unless another thread is doing them); Redis being away is
+        logged, never raised."""
+        if not self._busy.acquire(blocking=False):
+            return
+        try:
+            self._run_due(now)
+        finally:
+            self._busy.release()
+
+    def _run_due(self, now: float) -> None:
         try:
             self.reachability.reached(self.connection)
             if now >= self._next_promote:

@@ -1,7 +1,9 @@
 """`lensops worker`: a supervised pool of worker processes on this host.
 
-Each queue gets `concurrency` processes, so that many of its jobs run here at once. The supervisor
-runs no jobs: it restarts a child that dies (recovering the job it held at once, rather than after
+Each queue runs `processes` x `threads` workers here: the shared (I/O-bound) queues as threads side
+by side in shared processes, the others in processes of their own (see plan_processes and host.py).
+The supervisor imports the job types before forking, so its workers share those pages. It runs no
+jobs: it restarts a child that dies (recovering the job it held at once, rather than after
 the heartbeat deadline), and on SIGTERM/SIGINT asks every child to finish its job and exit. A second
 signal stops them by force; their jobs are recovered (retried) before the supervisor exits.
 
@@ -29,6 +31,7 @@ import redis
 
 from lensops.config import Settings
 from lensops.engine import keys
+from lensops.engine.host import RECYCLE_EXIT, SlotSpec, run_host
 from lensops.engine.liveness import Progress, Reachability, send_beat
 from lensops.engine.scripts import Scripts
 from lensops.redis.connection import ACCESS_DENIED, UNREACHABLE, access_denied, connect
@@ -57,34 +60,75 @@ def _die_with_parent(parent: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _child_main(settings: Settings, queue: str, name: str, burst: bool, progress: Progress, parent: int) -> None:
-    # Forked with the stop signals blocked (see _spawn): drop the supervisor's handlers, install
-    # the worker's, and only then let a pending SIGTERM/SIGINT in.
+def _child_main(settings: Settings, slots: list[SlotSpec], burst: bool, parent: int) -> None:
+    # Forked with the stop signals blocked (see _spawn): drop the supervisor's handlers; the host
+    # installs its own and only then lets a pending SIGTERM/SIGINT in.
     _die_with_parent(parent)
     for signum in _STOP_SIGNALS:
         signal.signal(signum, signal.SIG_DFL)
-    from lensops.engine.worker import QueueWorker
-
-    connection = connect(settings)
-    worker = QueueWorker(settings, connection, queue, name=name, burst=burst, progress=progress)
-    worker.install_signal_handlers()  # SIGINT too: a terminal's Ctrl-C reaches every process in the group
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-    worker.run()
+    run_host(settings, slots, burst)
 
 
 QUICK_DEATH = 2.0  # a child dying this soon after its start, before its loop ran, is crash-looping
 START_GRACE = 60.0  # seconds a new child may take (imports, preloads) before its loop must tick
 
 
+def plan_processes(settings: Settings, queues: list[str]) -> list[list[str]]:
+    """The worker processes to run, each as the queue of every thread it runs.
+
+    The shared queues (`[worker] shared`, the I/O-bound ones) run side by side: process k has the
+    threads of every shared queue with more than k processes. Every other queue gets its processes
+    of its own, each with the queue's threads.
+    """
+    shared = [q for q in queues if q in settings.worker.shared]
+    layout = []
+    for k in range(max((settings.queue(q).processes for q in shared), default=0)):
+        layout.append([q for q in shared if settings.queue(q).processes > k for _ in range(settings.queue(q).threads)])
+    for queue in (q for q in queues if q not in shared):
+        policy = settings.queue(queue)
+        layout += [[queue] * policy.threads for _ in range(policy.processes)]
+    return layout
+
+
+def heavy_modules(queues: list[str]) -> list[str]:
+    """The modules the handlers of `queues` preload (statsmodels for the ai queue...)."""
+    from lensops.engine.registry import load_job_types
+
+    wanted = set(queues)
+    return sorted({m for t in load_job_types().values() if t.queue in wanted for m in t.preload})
+
+
+def preload(modules: list[str]) -> None:
+    """Import `modules` (and every job type) before forking: the workers then share those pages with
+    the supervisor, and start in milliseconds, instead of each importing its own copy."""
+    import gc
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:  # the handler will report it when it runs
+            log.warning("could not preload %s: %s", module, exc)
+    gc.freeze()  # keep the collector from touching (and so copying) the shared objects in each worker
+
+
 @dataclass
 class Child:
-    queue: str
-    name: str
+    queues: list[str]  # one entry per slot: the process' layout, kept to start it again
+    slots: list[SlotSpec]
     process: BaseProcess
-    progress: Progress
     started: float = field(default_factory=time.monotonic)
     kill_reason: str | None = None
     told: int | None = None  # the stop signal already sent to it
+    busy_seen: float = 0.0  # when the watchdog last saw a slot of it running a job (monotonic)
+
+    @property
+    def name(self) -> str:
+        return self.slots[0].name if len(self.slots) == 1 else f"{self.slots[0].name} (+{len(self.slots) - 1})"
+
+    @property
+    def started_loop(self) -> bool:
+        return any(slot.progress.started for slot in self.slots)
 
 
 class WorkerPool:
@@ -107,23 +151,22 @@ class WorkerPool:
             self._connection = connect(self.settings)
         return self._connection
 
-    def _spawn(self, queue: str) -> Child:
-        self._serial += 1
-        # The random part keeps names unique across containers that share a hostname and a pid.
-        name = f"lensops-{queue}-{os.uname().nodename}-{os.getpid()}-{self._serial}-{uuid.uuid4().hex[:6]}"
-        progress = Progress(START_GRACE)
+    def _spawn(self, queues: list[str]) -> Child:
+        slots = []
+        for queue in queues:
+            self._serial += 1
+            # The random part keeps names unique across containers that share a hostname and a pid.
+            name = f"lensops-{queue}-{os.uname().nodename}-{os.getpid()}-{self._serial}-{uuid.uuid4().hex[:6]}"
+            slots.append(SlotSpec(queue, name, Progress(START_GRACE)))
         process = self._context.Process(
-            target=_child_main,
-            args=(self.settings, queue, name, self.burst, progress, os.getpid()),
-            name=name,
-            daemon=False,
+            target=_child_main, args=(self.settings, slots, self.burst, os.getpid()), name=slots[0].name, daemon=False
         )
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
             process.start()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        return Child(queue, name, process, progress)
+        return Child(queues, slots, process)
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
         # Only flags here: the loop relays them to every child, including one being spawned right now.
@@ -147,12 +190,16 @@ class WorkerPool:
         signal.signal(signal.SIGINT, self._on_signal)
         self._check_access()
         self._replay_spool()
-        for queue in self.queues:
-            for _ in range(self.settings.queue(queue).concurrency):
-                self.children.append(self._spawn(queue))
-        log.info("started %d workers for %s", len(self.children), ", ".join(self.queues))
-        respawns: list[tuple[float, str]] = []  # (monotonic time, queue)
-        quick_deaths: dict[str, int] = {}
+        # Workers without heavy modules start first; the others once those are imported (shared).
+        preload([])
+        for queues in sorted(plan_processes(self.settings, self.queues), key=lambda p: bool(heavy_modules(p))):
+            if heavy_modules(queues):
+                preload(heavy_modules(self.queues))  # once: later calls find them imported
+            self.children.append(self._spawn(queues))
+        workers = sum(len(child.slots) for child in self.children)
+        log.info("started %d workers in %d processes for %s", workers, len(self.children), ", ".join(self.queues))
+        respawns: list[tuple[float, list[str]]] = []  # (monotonic time, the process' queues)
+        quick_deaths: dict[tuple[str, ...], int] = {}
         next_beat = time.monotonic() + self.settings.worker.heartbeat
         while self.children or (respawns and not self.stopping):
             time.sleep(0.1)
@@ -173,11 +220,12 @@ class WorkerPool:
                     self._recover(child, code)
                 if not self.stopping and not (self.burst and code == 0):
                     # Crash-looping (an import error, bad config) backs off; a worker killed at work does not.
-                    quick = now - child.started < QUICK_DEATH and not child.progress.started
-                    quick_deaths[child.queue] = quick_deaths.get(child.queue, 0) + 1 if quick else 0
-                    delay = min(30.0, 2.0 ** quick_deaths[child.queue]) if quick else 0.0
+                    quick = now - child.started < QUICK_DEATH and not child.started_loop
+                    layout = tuple(child.queues)
+                    quick_deaths[layout] = quick_deaths.get(layout, 0) + 1 if quick else 0
+                    delay = min(30.0, 2.0 ** quick_deaths[layout]) if quick else 0.0
                     log.warning("worker %s exited (%s); starting a new one in %.0fs", child.name, code, delay)
-                    respawns.append((now + delay, child.queue))
+                    respawns.append((now + delay, child.queues))
             for due in [r for r in respawns if r[0] <= now and not self.stopping]:
                 respawns.remove(due)
                 self.children.append(self._spawn(due[1]))
@@ -190,24 +238,42 @@ class WorkerPool:
         """Kill a child whose loop stopped making progress, or whose job ran well past its timeout
         (a handler holding the GIL or swallowing the timeout): its job is then recovered like any dead
         worker's. Judged on the child's local progress: an unreachable Redis makes no one stuck."""
-        grace = max(self.settings.worker.heartbeat, 1.0)
         for child in self.children:
-            if not self._healthy(child):
-                continue
-            busy, seconds = child.progress.observe(now)
-            if busy and seconds > child.progress.timeout + grace:
-                child.kill_reason = f"its job ran {seconds:.0f}s, past its {child.progress.timeout:.0f}s timeout"
-            elif not busy and seconds > self.settings.worker.dead_after:
-                child.kill_reason = f"its loop made no progress for {seconds:.0f}s"
-            if child.kill_reason and child.process.pid:
-                log.warning("killing worker %s: %s", child.name, child.kill_reason)
-                os.kill(child.process.pid, signal.SIGKILL)
+            if self._healthy(child):
+                child.kill_reason = self._stuck(child, now)
+                if child.kill_reason and child.process.pid:
+                    log.warning("killing worker %s: %s", child.name, child.kill_reason)
+                    os.kill(child.process.pid, signal.SIGKILL)
+
+    def _stuck(self, child: Child, now: float) -> str | None:
+        """Why `child` must be killed, or None.
+
+        A busy slot gets its job's timeout plus a grace (its own timer or the host's should have
+        stopped it first); in a process of several threads, also the time the other threads may take
+        to finish their jobs when the host recycles the process. Idle slots must tick, unless a
+        slot is busy: a handler holding the GIL starves the other threads of a process, and that is
+        the busy slot's timeout to judge, not theirs.
+        """
+        grace = max(self.settings.worker.heartbeat, 1.0)
+        drain = max(self.settings.queue(q).timeout for q in child.queues) + grace if len(child.slots) > 1 else 0.0
+        observed = [slot.progress.observe(now) for slot in child.slots]
+        for slot, (busy, seconds) in zip(child.slots, observed, strict=True):
+            if busy and seconds > slot.progress.timeout + grace + drain:
+                return f"its job ran {seconds:.0f}s, past its {slot.progress.timeout:.0f}s timeout"
+        if any(busy for busy, _ in observed):
+            child.busy_seen = now
+            return None
+        # Starved threads tick again a moment after a GIL holder's job ends: count from then.
+        stalest = min(max(seconds for _, seconds in observed), now - child.busy_seen)
+        if stalest > self.settings.worker.dead_after:
+            return f"its loop made no progress for {stalest:.0f}s"
+        return None
 
     def _beat_for_children(self) -> None:
-        """Heartbeat for every child the watchdog lets live, in one round trip."""
+        """Heartbeat for every worker of every child the watchdog lets live, in one round trip."""
         if self._scripts is None:
             self._scripts = Scripts(self.connection)
-        names = [keys.rq_worker(child.name) for child in self.children if self._healthy(child)]
+        names = [keys.rq_worker(slot.name) for child in self.children if self._healthy(child) for slot in child.slots]
         try:
             send_beat(self._scripts, names, self.settings)
             self.reachability.reached(self.connection)
@@ -227,32 +293,34 @@ class WorkerPool:
             log.warning("Redis unreachable at start (%s); the workers wait for it", exc)
 
     def _recover(self, child: Child, exitcode: int | None) -> None:
-        """Settle the job a dead child held now, instead of waiting for its heartbeat to lapse."""
+        """Settle the jobs a dead child held now, instead of waiting for their heartbeats to lapse."""
         from lensops.engine.maintenance import recover
-        from lensops.engine.scripts import Scripts
 
         how = f"killed by {signal.Signals(-exitcode).name}" if exitcode and exitcode < 0 else f"exit {exitcode}"
+        if exitcode == RECYCLE_EXIT:
+            how = "recycled: a job ran past its timeout and its thread would not stop"
         if child.kill_reason:
             how = f"killed by its supervisor: {child.kill_reason}"
+        worker_keys = [keys.rq_worker(slot.name) for slot in child.slots]
         try:
-            held = cast(
-                list[bytes | None],
-                self.connection.hmget(keys.rq_worker(child.name), ["current_job", "current_execution"]),
-            )
-            job_id, execution = (value.decode() if value else None for value in held)
-            if job_id and execution:
+            with self.connection.pipeline(transaction=False) as pipe:
+                for key in worker_keys:
+                    pipe.hmget(key, ["current_job", "current_execution"])
+                held = cast(list[list[bytes | None]], pipe.execute())
+            for job_id, execution in ((j.decode(), e.decode()) for j, e in held if j and e):
                 origin = cast(bytes | None, self.connection.hget(keys.rq_job(job_id), "origin"))
                 if origin:
                     reason = f"worker process {child.process.pid} died ({how})"
                     recover(self.connection, Scripts(self.connection), job_id, execution, origin.decode(), reason)
             with self.connection.pipeline() as pipe:
-                pipe.srem(keys.RQ_WORKERS, keys.rq_worker(child.name))
-                for physical in keys.physical_queues(child.queue):
-                    pipe.srem(keys.rq_workers_of(physical), keys.rq_worker(child.name))
-                pipe.delete(keys.rq_worker(child.name))
+                pipe.srem(keys.RQ_WORKERS, *worker_keys)
+                for queue in set(child.queues):
+                    for physical in keys.physical_queues(queue):
+                        pipe.srem(keys.rq_workers_of(physical), *worker_keys)
+                pipe.delete(*worker_keys)
                 pipe.execute()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            log.warning("could not recover the job of %s now (Redis unreachable: %s); the sweep will", child.name, exc)
+        except UNREACHABLE as exc:
+            log.warning("could not recover the jobs of %s now (Redis unreachable: %s); the sweep will", child.name, exc)
 
     def _replay_spool(self) -> None:
         from lensops.engine.producer import Producer

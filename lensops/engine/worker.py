@@ -1,9 +1,11 @@
-"""One worker process serving one lensops queue, one job at a time.
+"""One worker: a loop serving one lensops queue, one job at a time, in a process of its own or as
+one thread of a shared process (host.py).
 
 Per job it makes one Redis round trip: the SETTLE script records the previous job's outcome and
-claims the next job (highest priority first) atomically. rq's SimpleWorker needs ~18. A thread
-sends the heartbeat, busy or idle, so a dead worker is told apart from a slow job; the loop ticks
-its local progress for the supervisor (see liveness.py), Redis or not.
+claims the next job (highest priority first) atomically. rq's SimpleWorker needs ~18. Heartbeats go
+out busy or idle (from the worker's own thread, or from its host for all its threads), so a dead
+worker is told apart from a slow job; the loop ticks its local progress for the supervisor (see
+liveness.py), Redis or not.
 """
 
 from __future__ import annotations
@@ -15,60 +17,24 @@ import signal
 import socket
 import threading
 import time
-import traceback
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import redis
-from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 
 from lensops.config import QUEUE_NAMES, Settings
 from lensops.engine import keys
-from lensops.engine.limiter import SharedLimiter
+from lensops.engine.execution import JobRunner, Outcome
 from lensops.engine.liveness import Progress, Reachability, register_worker, send_beat
 from lensops.engine.maintenance import Maintenance
-from lensops.engine.outcomes import (
-    ClaimedJob,
-    Failure,
-    RefusedJob,
-    canceled,
-    failure,
-    iso,
-    put_back,
-    success,
-)
-from lensops.engine.registry import JobContext, JobType, PayloadError, PermanentError, UnknownJobType, get_job_type
-from lensops.engine.scripts import Commands, Scripts
+from lensops.engine.outcomes import ClaimedJob, iso
+from lensops.engine.scripts import Scripts
 from lensops.redis.connection import ACCESS_DENIED, UNREACHABLE
 
 log = logging.getLogger("lensops.engine.worker")
 # After a stop signal, how long a result that Redis cannot take yet is retried before the worker
 # exits anyway (its job is then retried elsewhere): a systemd stop must finish, Redis or not.
 STOP_GRACE = 5.0
-DATA_CEILING = 16 * 1024**2
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a job ended, as commands for SETTLE; `succeeded` releases its dependents."""
-
-    job: ClaimedJob
-    commands: Commands
-    succeeded: bool = False
-
-
-class JobStopped(Exception):
-    """Raised inside a running handler when an operator asked to stop its job."""
-
-
-def _json_default(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    if dump is not None:
-        return dump(mode="json")
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)
 
 
 class QueueWorker:
@@ -81,6 +47,8 @@ class QueueWorker:
         name: str | None = None,
         burst: bool = False,
         progress: Progress | None = None,
+        reachability: Reachability | None = None,
+        maintenance: Maintenance | None = None,
     ):
         self.settings = settings
         self.connection = connection
@@ -91,18 +59,12 @@ class QueueWorker:
         self.burst = burst
         self.scripts = Scripts(connection)
         self.progress = progress or Progress()
-        self.reachability = Reachability()
-        self.maintenance = Maintenance(settings, connection, queue, self.scripts, self.reachability)
+        self.reachability = reachability or Reachability()
+        self.maintenance = maintenance or Maintenance(settings, connection, queue, self.scripts, self.reachability)
+        self.runner = JobRunner(settings, connection, queue, self.name, self.progress)
         self.stop_requested = False
-        self.processed = 0
         self._current: ClaimedJob | None = None
         self._heartbeat_stop = threading.Event()
-        self._limiters: dict[str, SharedLimiter] = {}
-        self._stop_job: str | None = None  # a job the operator asked to stop
-        self._in_handler = False  # the stop signal interrupts handlers only, never our bookkeeping
-        self._hold_until = 0.0  # monotonic time before which this worker claims nothing (rate limit)
-        # Enqueues refuse payloads over max_payload; a job's data past this is forged (a zlib bomb).
-        self._data_limit = max(DATA_CEILING, 2 * self.policy.max_payload)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def request_stop(self, *_: Any) -> None:
@@ -112,12 +74,11 @@ class QueueWorker:
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
-        signal.signal(signal.SIGUSR1, self._on_stop_job)
+        signal.signal(signal.SIGUSR1, self.runner.on_stop_signal)
 
-    def _on_stop_job(self, *_: Any) -> None:
-        job = self._current
-        if self._in_handler and job is not None and job.id == self._stop_job:
-            raise JobStopped("stopped by an operator (lensops cancel)")
+    @property
+    def processed(self) -> int:
+        return self.runner.processed
 
     def register(self, *, fresh: bool = True) -> None:
         register_worker(self.connection, self.name, self.queue, os.getpid(), self.settings, fresh=fresh)
@@ -147,18 +108,33 @@ class QueueWorker:
                     log.warning("worker %s: could not preload %s: %s", self.name, module, exc)
 
     def run(self) -> int:
-        """Work until asked to stop (or, in burst mode, until the queue is drained). Returns jobs run."""
+        """Work until asked to stop (or, in burst mode, until the queue is drained), heartbeating
+        from a thread of its own. Returns jobs run."""
         self.warm_up()
-        self._register_when_reachable()
         beat = threading.Thread(target=self._heartbeat_loop, name="lensops-heartbeat", daemon=True)
         beat.start()
         try:
-            self._loop()
+            return self.serve()
         finally:
             self._heartbeat_stop.set()
             beat.join(timeout=5)
+
+    def serve(self) -> int:
+        """Register, work, unregister; heartbeats are the caller's (run(), or the host's). Returns
+        jobs run. In a thread other than the main one, the host enforces job timeouts and stops."""
+        if threading.current_thread() is not threading.main_thread():
+            self.runner.thread_id = threading.get_ident()
+        self._register_when_reachable()
+        try:
+            self._loop()
+        finally:
             self._quietly(self.unregister)
         return self.processed
+
+    @property
+    def current(self) -> ClaimedJob | None:
+        """The job this worker holds (claimed and not yet settled)."""
+        return self._current
 
     def _register_when_reachable(self) -> None:
         wait = 0.2
@@ -187,18 +163,18 @@ class QueueWorker:
                 self.maintenance.run_due(time.time())
                 self.progress.tick()  # each Redis call may block up to socket_timeout
             if pending is None:
-                self._sleep(self._hold_until - time.monotonic())
-            claim_next = not self.stop_requested and self._hold_until <= time.monotonic()
+                self._sleep(self.runner.hold_until - time.monotonic())
+            claim_next = not self.stop_requested and self.runner.hold_until <= time.monotonic()
             claimed = self._settle(pending, claim_next)
             pending = None
             if claimed is None:
-                if self._hold_until > time.monotonic():
+                if self.runner.hold_until > time.monotonic():
                     continue  # rate-limited: the job went back; sleep before the next claim
                 if self.stop_requested or (self.burst and self.maintenance.drained()):
                     return
                 self._wait_for_work()
                 continue
-            pending = self._execute(claimed)
+            pending = self.runner.execute(claimed)
 
     # -- Redis round trips -----------------------------------------------------------------------
     def _claim_spec(self) -> str:
@@ -298,76 +274,6 @@ class QueueWorker:
         except Exception:
             log.exception("job %s: its dependents could not be enqueued", job.id)
 
-    # -- running one job ---------------------------------------------------------------------------
-    def _limiter_for(self, job_type: JobType) -> SharedLimiter | None:
-        name = job_type.limiter or (f"queue:{self.queue}" if self.policy.rate else None)
-        if name is None:
-            return None
-        if name not in self._limiters:
-            rate = self.policy.rate if name.startswith("queue:") else self.settings.limiters.get(name)
-            if rate is None:
-                return None
-            self._limiters[name] = SharedLimiter(self.connection, name, rate)
-        return self._limiters[name]
-
-    def _execute(self, job: ClaimedJob) -> Outcome:
-        started = time.time()
-        type_name = ""
-        try:
-            type_name, payload = job.call(self._data_limit)
-            job_type = get_job_type(type_name)
-            limiter = self._limiter_for(job_type)
-            if limiter is not None:
-                try:
-                    slot = limiter.acquire()
-                except redis.RedisError as exc:  # not the job's fault: it goes back, unrun
-                    log.warning("job %s: rate limiter unavailable (%s); put back", job.id, exc)
-                    self._hold_until = time.monotonic() + 1.0
-                    return Outcome(job, put_back(job, self.name))
-                if not slot.granted:
-                    return Outcome(job, self._not_now(job, job_type, slot.retry_in))
-            model = job_type.validate(payload)
-            context = JobContext(job.id, type_name, job.queue, job.attempt, self.connection, self.settings)
-            self.progress.job_started(job.timeout)
-            with UnixSignalDeathPenalty(job.timeout, JobTimeoutException, job_id=job.id):
-                self._in_handler = True
-                try:
-                    result = job_type.handler(model, context)
-                finally:
-                    self._in_handler = False
-                    self.progress.job_ended()
-        except JobStopped as exc:
-            self.processed += 1
-            return Outcome(job, canceled(job, self.name, started, time.time(), str(exc)))
-        except (RefusedJob, UnknownJobType, PayloadError, PermanentError) as exc:
-            return Outcome(job, self._failed(job, type_name, exc, started, permanent=True))
-        except Exception as exc:  # JobTimeoutException included: retried like any other error
-            return Outcome(job, self._failed(job, type_name, exc, started, permanent=False))
-        try:
-            encoded = json.dumps(result, default=_json_default).encode()
-        except (TypeError, ValueError) as exc:
-            # The handler's work is done; running it again would not make its result JSON.
-            error = PermanentError(f"the handler's result cannot be stored as JSON: {exc}")
-            return Outcome(job, self._failed(job, type_name, error, started, permanent=True))
-        self.processed += 1
-        return Outcome(job, success(job, self.name, encoded, started, time.time()), succeeded=True)
-
-    def _not_now(self, job: ClaimedJob, job_type: JobType, retry_in: float) -> Commands:
-        if job_type.limiter:
-            # Its own limiter (the external LLM): defer this job, keep serving the others.
-            return put_back(job, self.name, retry_at=time.time() + retry_in)
-        # The queue's limiter: every job waits, so keep the order and pause this worker.
-        self._hold_until = time.monotonic() + retry_in
-        return put_back(job, self.name)
-
-    def _failed(self, job: ClaimedJob, type_name: str, exc: BaseException, started: float, permanent: bool) -> Commands:
-        self.processed += 1
-        text = "".join(traceback.format_exception(exc)) if not isinstance(exc, RefusedJob) else ""
-        error = Failure(type(exc).__name__, str(exc), text, permanent)
-        commands, status = failure(job, self.name, error, started, time.time(), type_name)
-        log.info("job %s (%s) failed: %s: %s -> %s", job.id, type_name, error.exc_type, error.message, status)
-        return commands
-
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while not self.stop_requested and time.monotonic() < deadline:
@@ -390,15 +296,19 @@ class QueueWorker:
     def heartbeat(self) -> None:
         """Keep this worker, and the job it runs, visibly alive for another `dead_after` seconds;
         register again if Redis lost the worker's hash (a restart without persistence, a failover)."""
-        job = self._current
         beat = send_beat(self.scripts, [self.key], self.settings)
-        if beat.missing:
+        self.after_beat(self.key in beat.missing, beat.stops)
+
+    def after_beat(self, missing: bool, stops: list[str]) -> None:
+        """Act on a heartbeat's answer: register again if Redis lost us, stop a job an operator cancelled."""
+        if missing:
             log.warning("worker %s: Redis lost this worker's registration; registering again", self.name)
             self.register(fresh=False)
-        if job is not None and job.id in beat.stops and job is self._current:
-            self._stop_job = job.id
-            if signal.getsignal(signal.SIGUSR1) == self._on_stop_job:  # only where we installed it
-                os.kill(os.getpid(), signal.SIGUSR1)  # handled in the main thread, where the job runs
+        job = self._current
+        if job is None or job.id not in stops or not self.runner.ask_stop(job.id):
+            return
+        if self.runner.thread_id is None and signal.getsignal(signal.SIGUSR1) == self.runner.on_stop_signal:
+            os.kill(os.getpid(), signal.SIGUSR1)  # handled in the main thread, where the job runs
 
     def _quietly(self, action: Any) -> None:
         try:

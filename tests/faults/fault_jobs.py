@@ -22,6 +22,7 @@ class RecordPayload(BaseModel):
     journal: str = Field(description="Directory of the journal and the per-job locks")
     seconds: float = Field(default=0.0, ge=0, description="Work time, releasing the GIL (time.sleep)")
     hold_gil: float = Field(default=0.0, ge=0, description="Work time holding the GIL (a C call that keeps it)")
+    spin: float = Field(default=0.0, ge=0, description="Work time in a Python loop (interruptible at any line)")
 
 
 def _note(journal: Path, line: str) -> None:
@@ -53,6 +54,9 @@ def record(payload: RecordPayload, ctx: JobContext) -> dict[str, int]:
             time.sleep(payload.seconds)
         if payload.hold_gil:
             _libc_holding_gil.usleep(int(payload.hold_gil * 1_000_000))
+        deadline = time.monotonic() + payload.spin
+        while time.monotonic() < deadline:
+            pass
         _note(journal, f"end {ctx.job_id} {os.getpid()} {time.time():.6f}")
         return {"pid": os.getpid()}
     finally:

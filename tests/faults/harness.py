@@ -55,7 +55,10 @@ class FaultyRedis(RedisServer):
 
 def write_config(path: Path, redis_url: str, *, worker: str = "", queues: str = "", extra: str = "") -> Path:
     """A config with fast heartbeats (dead_after 2 s) and a 1 s socket timeout, for fault tests;
-    `queues` adds keys to [queues.scheduled], `extra` whole tables."""
+    `queues` adds keys to [queues.scheduled] (or replaces its defaults here), `extra` whole tables."""
+    given = {line.split("=")[0].strip() for line in queues.splitlines() if "=" in line}
+    defaults = {"retries": "20", "backoff": '["0.1s"]', "timeout": "30"}
+    scheduled = "\n".join(f"{key} = {value}" for key, value in defaults.items() if key not in given)
     path.write_text(
         textwrap.dedent(
             f"""
@@ -74,30 +77,25 @@ def write_config(path: Path, redis_url: str, *, worker: str = "", queues: str = 
             path = "{path.parent / "spool.jsonl"}"
 
             [queues.scheduled]
-            retries = 20
-            backoff = ["0.1s"]
-            timeout = 30
-            {queues}
             """
         )
-        + textwrap.dedent(extra),
+        + f"{scheduled}\n{textwrap.dedent(queues)}\n{textwrap.dedent(extra)}",
         encoding="utf-8",
     )
     return path
 
 
 def start_pool(
-    config: Path, *queues: str, log: Path | None = None, modules: tuple[str, ...] = ()
+    config: Path, *queues: str, log: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
-    """`lensops worker QUEUE...` as a process group that also declares the fault job types (and the
-    job types of `modules`)."""
+    """`lensops worker QUEUE...` as a process group that also declares the fault job types."""
     launcher = (
-        f"import sys, tests.faults.fault_jobs{''.join(', ' + m for m in modules)}\n"
+        "import sys, tests.faults.fault_jobs\n"
         "from lensops.cli.app import main\n"
         f"sys.argv = ['lensops', 'worker', *{list(queues)!r}]\n"
         "main()\n"
     )
-    env = {**os.environ, "LENSOPS_CONFIG": str(config), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "LENSOPS_CONFIG": str(config), "PYTHONPATH": str(ROOT), **(env or {})}
     env.pop("LENSOPS_REDIS_URL", None)
     output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - kept open for the child
     return subprocess.Popen(

@@ -100,8 +100,9 @@ def test_an_outage_longer_than_dead_after_re_runs_nothing(faulty, tmp_path, jour
     assert "killing worker" not in log.read_text()
 
 
-def test_a_handler_holding_the_gil_past_dead_after_succeeds_once(faulty, tmp_path, journal):
-    config = write_config(tmp_path / "config.toml", faulty.url, queues="concurrency = 2")
+@pytest.mark.parametrize("shape", ["processes = 2", "threads = 2"])
+def test_a_handler_holding_the_gil_past_dead_after_succeeds_once(faulty, tmp_path, journal, shape):
+    config = write_config(tmp_path / "config.toml", faulty.url, queues=shape)
     log = tmp_path / "pool.log"
     settings = load_settings(config, environ={})
     client = faulty.client()
@@ -134,13 +135,14 @@ def test_workers_register_again_when_redis_loses_its_data(faulty, tmp_path, jour
         assert stop_pool(pool) == 0
 
 
-def test_workers_die_with_their_supervisor(faulty, tmp_path):
-    config = write_config(tmp_path / "config.toml", faulty.url, queues="concurrency = 3")
+@pytest.mark.parametrize(("shape", "processes"), [("processes = 3", 3), ("threads = 3", 1)])
+def test_workers_die_with_their_supervisor(faulty, tmp_path, shape, processes):
+    config = write_config(tmp_path / "config.toml", faulty.url, queues=shape)
     pool = start_pool(config, "scheduled")
     client = faulty.client()
     wait_for(lambda: len(registered(client)) == 3, 60, "three workers")
     children = children_of(pool.pid)
-    assert len(children) == 3
+    assert len(children) == processes
     os.kill(pool.pid, 9)
     pool.wait()
 
@@ -148,6 +150,11 @@ def test_workers_die_with_their_supervisor(faulty, tmp_path):
         return not any(os.path.exists(f"/proc/{pid}") and _alive(pid) for pid in children)
 
     wait_for(gone, 10, "the orphaned workers to exit")
+
+
+def _registered_pid_other_than(client, pid: int) -> int | None:
+    pids = [int(client.hget(key, "pid") or 0) for key in registered(client)]
+    return next((p for p in pids if p and p != pid), None)
 
 
 def _alive(pid: int) -> bool:
@@ -176,22 +183,25 @@ def test_sigterm_stops_an_idle_pool_while_redis_is_away(faulty, tmp_path, fault)
 
 
 def test_a_crash_loop_backs_off_but_a_worker_killed_at_work_restarts_at_once(faulty, tmp_path):
-    config = write_config(tmp_path / "config.toml", faulty.url, extra="\n[queues.oma]\nconcurrency = 1\n")
-    log = tmp_path / "pool.log"
-    # oma's workers die at start: they preload a module that exits
-    pool = start_pool(config, "scheduled", "oma", log=log, modules=("tests.faults.crash_jobs",))
     client = faulty.client()
+    client.acl_setuser("lab", enabled=True, passwords=["+first"], keys=["*"], commands=["+@all"])
+    config = write_config(tmp_path / "config.toml", faulty.url)
+    log = tmp_path / "pool.log"
+    credentials = {"LENSOPS_REDIS_USERNAME": "lab", "LENSOPS_REDIS_PASSWORD": "first"}
+    pool = start_pool(config, "scheduled", log=log, env=credentials)
     try:
-        wait_for(lambda: len(registered(client)) == 1, 60, "the scheduled worker")
+        wait_for(lambda: len(registered(client)) == 1, 60, "the worker")
         worker = int(client.hget(registered(client)[0], "pid"))
-        time.sleep(3 * DEAD_AFTER)  # the scenario: let the crash loop run for a while
         for _ in range(2):  # the second kill hits a worker that started a moment ago, yet at work
             os.kill(worker, 9)
-            wait_for(lambda w=worker: len(registered(client)) == 1 and w not in children_of(pool.pid), 10, "new one")
-            worker = int(client.hget(registered(client)[0], "pid"))
+            worker = wait_for(lambda w=worker: _registered_pid_other_than(client, w), 10, "a new worker")
+        # The password changes under the running pool: every new worker dies at start (a crash loop).
+        client.acl_setuser("lab", reset_passwords=True, passwords=["+second"])
+        os.kill(worker, 9)
+        time.sleep(3 * DEAD_AFTER)  # the scenario: let the crash loop run for a while
     finally:
         assert stop_pool(pool) == 0
     text = log.read_text()
-    crashes = text.count("exited (3)")
-    assert 2 <= crashes <= 4, text  # 1 + 2 + 4 s apart, not ten times a second
-    assert text.count("exited (-9); starting a new one in 0s") == 2, text
+    assert text.count("exited (-9); starting a new one in 0s") == 3, text
+    crashes = text.count("exited (1)")
+    assert 2 <= crashes <= 4, text  # 2, 4, 8 s apart, not ten times a second
