@@ -22,16 +22,18 @@ __all__ = [
     "enqueue",
     "enqueue_at",
     "enqueue_in",
+    "enqueue_many",
 ]
 
 if TYPE_CHECKING:
-    from lensops.engine.producer import enqueue, enqueue_at, enqueue_in
+    from lensops.engine.producer import enqueue, enqueue_at, enqueue_in, enqueue_many
     from lensops.engine.registry import JobContext, PayloadError, PermanentError, UnknownJobType
 
 _LAZY = {
     "enqueue": "lensops.engine.producer",
     "enqueue_in": "lensops.engine.producer",
     "enqueue_at": "lensops.engine.producer",
+    "enqueue_many": "lensops.engine.producer",
     "JobContext": "lensops.engine.registry",
     "PayloadError": "lensops.engine.registry",
     "PermanentError": "lensops.engine.registry",

@@ -49,8 +49,15 @@ def test_a_retried_settle_neither_applies_twice_nor_claims_a_second_job(producer
     worker = QueueWorker(producer.settings, connection, "scheduled")
     claimed = worker._settle(None, claim_next=True)
     outcome = worker.runner.execute(claimed)
-    spec, options = worker._claim_spec(), json.dumps({"worker": worker.key})
-    args = [claimed.member, json.dumps(outcome.commands.ops), spec, options, *outcome.commands.argv]
+    claim = worker._claim_args()
+    args = [
+        claimed.member,
+        json.dumps(outcome.commands.ops),
+        worker._spec,
+        worker._guard,
+        *claim,
+        *outcome.commands.argv,
+    ]
     wip = keys.rq_registry("started", "scheduled")
     owned_1, job_1, _ = worker.scripts.settle(keys=[wip], args=args)
     owned_2, job_2, _ = worker.scripts.settle(keys=[wip], args=args)  # the first reply was "lost"

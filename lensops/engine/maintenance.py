@@ -175,7 +175,9 @@ def recover(
     now = time.time()
     commands, status = failure(job, "", Failure("WorkerDied", reason, ""), now, now, str(meta.get("type", "")))
     options = json.dumps({"lapsed_before": repr(lapsed_before)} if lapsed_before is not None else {})
-    owned, _, _ = scripts.settle(keys=[wip], args=[member, json.dumps(commands.ops), "", options, *commands.argv])
+    no_claim = ["", "", "", ""]
+    args = [member, json.dumps(commands.ops), "", options, *no_claim, *commands.argv]
+    owned, _, _ = scripts.settle(keys=[wip], args=args)
     if owned == 1:
         log.warning("job %s: %s -> %s", job_id, reason, status)
     return 1 if owned == 1 else 0

@@ -27,6 +27,19 @@ class RefusedJob(Exception):
     """Job data that lensops will not run: not JSON, or naming a callable that is not declared."""
 
 
+# The job fields a claim returns: what running and settling a job read (ClaimedJob's properties).
+CLAIMED_FIELDS = (
+    "data",
+    "timeout",
+    "result_ttl",
+    "failure_ttl",
+    "retries_left",
+    "retry_intervals",
+    "number_of_retries",
+    "enqueued_at",
+)
+
+
 @dataclass(frozen=True)
 class ClaimedJob:
     """A job a worker has just taken: its id, its execution and its rq fields as stored."""

@@ -1,8 +1,10 @@
 """The enqueue API for the host application.
 
 ``lensops.enqueue(type, payload, ...)`` validates the payload against the job type's schema before
-anything is written, then writes an rq job (JSON only: nothing is ever unpickled) in one Redis round trip. When Redis
-is unreachable the queue's ``fallback`` decides: run inline, spool to disk, or raise.
+anything is written, then writes an rq job (JSON only: nothing is ever unpickled) in one Redis round
+trip, without building rq objects (layout.py). ``lensops.enqueue_many`` validates every job first,
+then writes them a chunk per round trip. When Redis is unreachable the queue's ``fallback`` decides:
+run inline, spool to disk, or raise (fallback.py).
 """
 
 from __future__ import annotations
@@ -11,42 +13,35 @@ import json
 import threading
 import time
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis
-from rq.job import Job, JobStatus
-from rq.serializers import JSONSerializer
 
 from lensops.config import PRIORITIES, Settings, load_settings
 from lensops.durations import format_size, parse_duration
 from lensops.engine import keys
-from lensops.engine.registry import JobContext, JobType, PayloadError, get_job_type
-from lensops.engine.runtime import DISPATCH
+from lensops.engine.fallback import Enqueued, FallbackPlan
+from lensops.engine.layout import PreparedJob, now_iso, statics
+from lensops.engine.registry import PayloadError, UnknownJobType, get_job_type
 from lensops.engine.scripts import Scripts
 from lensops.engine.spool import ReplayReport, Spool, SpooledJob
 from lensops.redis.connection import (
     ACCESS_DENIED,
     UNREACHABLE,
-    RedisUnavailable,
     access_denied,
     connect,
     describe,
-    failed_before_sending,
     resolve_url,
 )
 from lensops.redis.urls import target_of
 
+__all__ = ["CHUNK", "Enqueued", "Producer", "enqueue", "enqueue_at", "enqueue_in", "enqueue_many", "when_due"]
 
-@dataclass(frozen=True)
-class Enqueued:
-    """What became of one enqueue: the job id and where the job went."""
+CHUNK = 1000  # jobs per round trip in enqueue_many
 
-    id: str
-    status: str  # queued | scheduled | deferred | spooled | inline | duplicate
-    queue: str
-    result: Any = None
+JobSpec = tuple[str, Any] | tuple[str, Any, Mapping[str, Any]]
 
 
 def when_due(delay: Any = None, at: datetime | None = None) -> float | None:
@@ -65,39 +60,6 @@ def when_due(delay: Any = None, at: datetime | None = None) -> float | None:
     return time.time() + seconds if seconds > 0 else None
 
 
-def build_job(
-    job_type: JobType,
-    payload: dict[str, Any],
-    *,
-    settings: Settings,
-    connection: redis.Redis,
-    priority: str,
-    job_id: str | None,
-    queue: str,
-) -> Job:
-    """An rq Job (not yet saved) carrying the queue's timeout, TTLs and retry schedule."""
-    policy = settings.queue(queue)
-    job = Job.create(
-        DISPATCH,
-        args=[job_type.name, payload],
-        connection=connection,
-        serializer=JSONSerializer,
-        id=job_id,
-        timeout=int(policy.timeout),
-        result_ttl=int(policy.keep_finished),
-        failure_ttl=int(policy.keep_failed),
-        origin=keys.physical_queue(queue, priority),
-        description=job_type.name,
-        meta={"type": job_type.name, "priority": priority, "queue": queue},
-        status=JobStatus.QUEUED,
-    )
-    if policy.retries:
-        job.retries_left = policy.retries
-        job.retry_intervals = policy.retry_delays()  # type: ignore[assignment]  # rq accepts floats
-    job.enqueued_at = datetime.now(UTC)
-    return job
-
-
 class Producer:
     """Enqueues jobs with one settings object and one connection (both loaded lazily)."""
 
@@ -105,6 +67,7 @@ class Producer:
         self._settings = settings
         self._connection = connection
         self._scripts: Scripts | None = None
+        self._statics: dict[tuple[str, str, str], str] = {}
         self._lock = threading.Lock()
 
     @property
@@ -127,6 +90,54 @@ class Producer:
             self._scripts = Scripts(self.connection)
         return self._scripts
 
+    @property
+    def target(self) -> str:
+        """The Redis (server and database, no credentials) this producer writes to."""
+        if self._connection is not None:
+            return target_of(describe(self._connection))
+        return target_of(resolve_url(self.settings, start_embedded=False))
+
+    # -- preparing: validation, no I/O ---------------------------------------------------------
+    def prepare(
+        self,
+        type_name: str,
+        payload: Any,
+        *,
+        delay: Any = None,
+        at: datetime | None = None,
+        priority: str | None = None,
+        job_id: str | None = None,
+        queue: str | None = None,
+    ) -> PreparedJob:
+        """Validate one job and lay it out for writing. Raises UnknownJobType, PayloadError (each bad
+        field, or a payload over the queue's `max_payload`), ValueError (priority, delay, queue, id)."""
+        job_type = get_job_type(type_name)
+        model = job_type.validate(payload)
+        priority = priority or getattr(model, "priority", None) or job_type.default_priority
+        if priority not in PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r} (priorities: {', '.join(PRIORITIES)})")
+        queue = queue or job_type.queue
+        policy = self.settings.queue(queue)
+        payload_json = model.model_dump_json()
+        size = len(payload_json) if payload_json.isascii() else len(payload_json.encode())
+        if size > policy.max_payload:
+            reason = (
+                f"{format_size(size)}, more than the {queue} queue's max_payload of "
+                f"{format_size(policy.max_payload)} (pass large content by reference, e.g. a file path, or "
+                f"raise [queues.{queue}] max_payload)"
+            )
+            raise PayloadError(type_name, [("payload", reason)])
+        if job_id is not None and not job_id:
+            raise ValueError("a job id must not be empty")
+        key = (type_name, queue, priority)
+        shared = self._statics.get(key)
+        if shared is None:
+            shared = self._statics[key] = statics(self.settings, type_name, queue, priority)
+        return PreparedJob(
+            job_id or uuid.uuid4().hex, type_name, queue, priority, when_due(delay, at), payload_json, shared
+        )
+
+    # -- one job --------------------------------------------------------------------------------
     def enqueue(
         self,
         type_name: str,
@@ -141,96 +152,127 @@ class Producer:
     ) -> Enqueued:
         """Validate and enqueue one job.
 
-        Raises UnknownJobType, PayloadError (naming each bad field, or a payload over the queue's
-        `max_payload`; nothing is written), ValueError for a bad priority, delay or queue,
-        RedisAccessDenied when Redis refuses the credentials (nothing is spooled), RedisUnavailable
-        when Redis is down and the queue's fallback is "error" (or "inline" after the job was sent
-        and no reply came: it may be enqueued), and SpoolError when the spool cannot be written.
+        Raises what `prepare` raises (nothing is written then), RedisAccessDenied when Redis refuses
+        the credentials (nothing is spooled), RedisUnavailable when Redis is down and the queue's
+        fallback is "error" (or "inline" after the job was sent and no reply came: it may be
+        enqueued), and SpoolError when the spool cannot be written.
         """
-        job_type = get_job_type(type_name)
-        model = job_type.validate(payload)
-        priority = priority or getattr(model, "priority", None) or job_type.default_priority
-        if priority not in PRIORITIES:
-            raise ValueError(f"unknown priority {priority!r} (priorities: {', '.join(PRIORITIES)})")
-        queue = queue or job_type.queue
-        policy = self.settings.queue(queue)
-        due = when_due(delay, at)
-        data = model.model_dump(mode="json")
-        check_payload_size(job_type.name, data, queue, policy.max_payload)
-        job_id = job_id or uuid.uuid4().hex
+        job = self.prepare(type_name, payload, delay=delay, at=at, priority=priority, job_id=job_id, queue=queue)
         try:
             if depends_on:
-                return self._enqueue_with_dependencies(job_type, data, priority, job_id, queue, due, depends_on)
-            return self._write(job_type, data, priority, job_id, queue, due)
+                from lensops.engine.dependencies import enqueue_with_dependencies
+
+                status = enqueue_with_dependencies(self.connection, self.settings, job, depends_on)
+                return Enqueued(job.id, status, job.queue)
+            return self._status(job, self._write(job))
         except ACCESS_DENIED as exc:  # before UNREACHABLE: redis-py derives it from ConnectionError
             raise access_denied(self._connection, self.settings.redis.url, exc) from None
         except UNREACHABLE as exc:
-            sent = not failed_before_sending(exc)
-            where = self._where()
-            self._forget_connection()
+            plan = self._fallback_plan(exc)
             if depends_on:
-                # Neither a spool nor an inline run can wait for another job: say so instead.
-                raise RedisUnavailable(
-                    f"Redis unreachable at {where}: {exc} (a job with dependencies cannot be spooled or run inline)"
-                ) from None
-            if sent:  # no reply: ask again (the id makes it safe) before deciding anything
-                confirmed = self._confirm(job_type, data, priority, job_id, queue, due)
+                plan.refuse_dependencies(exc)
+            if plan.sent:  # no reply: ask again (the id makes it safe) before deciding anything
+                confirmed = self._confirm([job])
                 if confirmed is not None:
-                    return confirmed
-            return self._fall_back(policy.fallback, job_type, data, priority, job_id, queue, due, exc, sent)
+                    return confirmed[0]
+            return plan.handle([job], exc)[0]
 
-    def _confirm(
-        self, job_type: JobType, data: dict[str, Any], priority: str, job_id: str, queue: str, due: float | None
-    ) -> Enqueued | None:
-        """Send the enqueue once more after a lost reply: the job is there either way if Redis answers
-        (a "duplicate" is our own first write). None if Redis still does not answer."""
+    def _write(self, job: PreparedJob) -> bool:
+        if job.due is not None:
+            target, mode = keys.rq_registry("scheduled", job.physical), "schedule"
+        else:
+            target, mode = keys.rq_queue(job.physical), "queue"
+        created = self.scripts.enqueue(
+            keys=[keys.rq_job(job.id), target, keys.wakeup(job.queue)],
+            args=[mode, job.due or 0, job.id, keys.rq_queue(job.physical), job.statics, job.data, now_iso()],
+        )
+        return bool(created)
+
+    @staticmethod
+    def _status(job: PreparedJob, created: bool) -> Enqueued:
+        status = "duplicate" if not created else ("scheduled" if job.due is not None else "queued")
+        return Enqueued(job.id, status, job.queue)
+
+    # -- many jobs ------------------------------------------------------------------------------
+    def enqueue_many(self, jobs: Iterable[JobSpec]) -> list[Enqueued]:
+        """Validate every job, then enqueue them, CHUNK per round trip; returns one Enqueued per job,
+        in order. Each job is (type, payload) or (type, payload, options) with the options of
+        `enqueue` (delay, at, priority, job_id, queue; not depends_on).
+
+        Raises PayloadError naming every bad job by its position before anything is written, then what
+        `enqueue` raises (when Redis goes away, the jobs of "spool" queues are spooled in one write).
+        """
+        prepared = self._prepare_all(list(jobs))
+        results: list[Enqueued] = []
+        for start in range(0, len(prepared), CHUNK):
+            chunk = prepared[start : start + CHUNK]
+            try:
+                created = self._write_chunk(chunk)
+            except ACCESS_DENIED as exc:
+                raise access_denied(self._connection, self.settings.redis.url, exc) from None
+            except UNREACHABLE as exc:
+                plan = self._fallback_plan(exc)
+                confirmed = self._confirm(chunk) if plan.sent else None
+                if confirmed is None:
+                    return results + plan.handle(prepared[start:], exc, done=results)
+                results += confirmed
+                continue
+            results += [self._status(job, made) for job, made in zip(chunk, created, strict=True)]
+        return results
+
+    def _prepare_all(self, specs: Sequence[JobSpec]) -> list[PreparedJob]:
+        prepared, problems = [], []
+        for index, spec in enumerate(specs):
+            type_name, payload = spec[0], spec[1]
+            options: Mapping[str, Any] = spec[2] if len(spec) > 2 else {}  # type: ignore[misc]
+            try:
+                if "depends_on" in options:
+                    raise ValueError("enqueue_many does not take depends_on (enqueue those one by one)")
+                prepared.append(self.prepare(type_name, payload, **options))
+            except PayloadError as exc:
+                problems += [(f"#{index} ({type_name}) {where}", reason) for where, reason in exc.problems]
+            except (UnknownJobType, ValueError, TypeError) as exc:
+                problems.append((f"#{index} ({type_name})", str(exc)))
+        if problems:
+            raise PayloadError("enqueue_many", problems)
+        return prepared
+
+    def _write_chunk(self, chunk: list[PreparedJob]) -> list[bool]:
+        groups: dict[str, int] = {}
+        args: list[Any] = [now_iso(), ""]
+        for job in chunk:
+            group = groups.setdefault(job.statics, len(groups) + 1)
+            mode = "schedule" if job.due is not None else "queue"
+            args += [job.id, mode, job.due or 0, group, job.data]
+        args[1] = "[" + ",".join(groups) + "]"
+        return [bool(made) for made in self.scripts.enqueue_many(args=args)]
+
+    # -- when Redis is away ---------------------------------------------------------------------
+    def _fallback_plan(self, exc: BaseException) -> FallbackPlan:
+        plan = FallbackPlan.after(exc, self.settings, self._where(), self.target)
+        self._forget_connection()
+        return plan
+
+    def _confirm(self, jobs: list[PreparedJob]) -> list[Enqueued] | None:
+        """Send the jobs once more after a lost reply: they are there either way if Redis answers (a
+        "duplicate" is our own first write). None if Redis still does not answer."""
         try:
-            outcome = self._write(job_type, data, priority, job_id, queue, due)
+            self._write_chunk(jobs)
         except UNREACHABLE:
             self._forget_connection()
             return None
-        status = "scheduled" if due is not None else "queued"
-        return Enqueued(job_id, status, queue) if outcome.status == "duplicate" else outcome
+        return [self._status(job, True) for job in jobs]
 
     def _where(self) -> str:
         return describe(self._connection) if self._connection is not None else self.settings.redis.url
 
-    @property
-    def target(self) -> str:
-        """The Redis (server and database, no credentials) this producer writes to."""
-        if self._connection is not None:
-            return target_of(describe(self._connection))
-        return target_of(resolve_url(self.settings, start_embedded=False))
+    def _forget_connection(self) -> None:
+        # A later call reconnects (and restarts the embedded server if it is the one that died).
+        if self._settings is not None and self._settings.redis.url == "embedded":
+            self._connection = None
+            self._scripts = None
 
-    def _write(
-        self, job_type: JobType, data: dict[str, Any], priority: str, job_id: str, queue: str, due: float | None
-    ) -> Enqueued:
-        job = build_job(
-            job_type,
-            data,
-            settings=self.settings,
-            connection=self.connection,
-            priority=priority,
-            job_id=job_id,
-            queue=queue,
-        )
-        physical = job.origin
-        fields: list[Any] = []
-        if due is not None:
-            job._status = "scheduled"  # type: ignore[assignment]
-        for field, value in job.to_dict().items():
-            fields.extend((field, value))
-        if due is not None:
-            target, mode = keys.rq_registry("scheduled", physical), "schedule"
-        else:
-            target, mode = keys.rq_queue(physical), "queue"
-        created = self.scripts.enqueue(
-            keys=[keys.rq_job(job_id), target, keys.wakeup(queue)],
-            args=[mode, due or 0, job_id, keys.rq_queue(physical), *fields],
-        )
-        status = "duplicate" if not created else ("scheduled" if due is not None else "queued")
-        return Enqueued(job_id, status, queue)
-
+    # -- the spool ------------------------------------------------------------------------------
     def replay_spool(self, *, any_target: bool = False) -> ReplayReport:
         """Enqueue the spooled jobs meant for this producer's Redis (with `any_target`, every spooled
         job), in order, without duplicates. See Spool.replay."""
@@ -241,88 +283,10 @@ class Producer:
 
         Raises UnknownJobType when this host does not declare its type, and Redis' errors.
         """
-        outcome = self._write(get_job_type(job.type), job.payload, job.priority, job.id, job.queue, job.due)
-        return outcome.status != "duplicate"
-
-    def _enqueue_with_dependencies(
-        self,
-        job_type: JobType,
-        data: dict[str, Any],
-        priority: str,
-        job_id: str,
-        queue: str,
-        due: float | None,
-        depends_on: str | list[str],
-    ) -> Enqueued:
-        # Rare path: rq's own dependency handling (deferred registry, dependents sets).
-        from rq import Queue
-
-        if due is not None:
-            raise ValueError("a job with dependencies cannot also be delayed")
-        job = build_job(
-            job_type,
-            data,
-            settings=self.settings,
-            connection=self.connection,
-            priority=priority,
-            job_id=job_id,
-            queue=queue,
-        )
-        job._dependency_ids = [depends_on] if isinstance(depends_on, str) else list(depends_on)
-        rq_queue = Queue(job.origin, connection=self.connection, serializer=JSONSerializer)
-        job = rq_queue.enqueue_job(job)
-        status = job.get_status(refresh=False)
-        status_text = getattr(status, "value", str(status))
-        if status_text == "queued":
-            self.connection.lpush(keys.wakeup(queue), 1)
-        return Enqueued(job_id, status_text, queue)
-
-    def _fall_back(
-        self,
-        fallback: str,
-        job_type: JobType,
-        data: dict[str, Any],
-        priority: str,
-        job_id: str,
-        queue: str,
-        due: float | None,
-        exc: BaseException,
-        sent: bool,
-    ) -> Enqueued:
-        where = self._where()
-        if fallback == "spool":  # safe even if the job reached Redis: the replay sees its id
-            Spool(self.settings.spool_path).append(
-                SpooledJob(job_id, job_type.name, data, priority, queue, due, time.time(), self.target)
-            )
-            return Enqueued(job_id, "spooled", queue)
-        if sent:
-            raise RedisUnavailable(
-                f"Redis at {where} stopped answering after job {job_id} was sent ({exc}): it may be enqueued. "
-                f"Enqueue it again with job_id={job_id!r} once Redis answers: ids are idempotency keys"
-                + (" (not run inline: it could then run twice)" if fallback == "inline" else "")
-            ) from None
-        if fallback == "inline":
-            context = JobContext(job_id, job_type.name, queue, 1, None, self.settings)
-            result = job_type.handler(job_type.validate(data), context)
-            return Enqueued(job_id, "inline", queue, result)
-        raise RedisUnavailable(f"Redis unreachable at {where}: {exc}") from None
-
-    def _forget_connection(self) -> None:
-        # A later call reconnects (and restarts the embedded server if it is the one that died).
-        if self._settings is not None and self._settings.redis.url == "embedded":
-            self._connection = None
-            self._scripts = None
-
-
-def check_payload_size(type_name: str, data: dict[str, Any], queue: str, limit: int) -> None:
-    """Raise PayloadError when `data`, as stored (JSON), is larger than the queue's `max_payload`."""
-    size = len(json.dumps(data, separators=(",", ":")).encode())
-    if size > limit:
-        reason = (
-            f"{format_size(size)}, more than the {queue} queue's max_payload of {format_size(limit)} (pass large "
-            f"content by reference, e.g. a file path, or raise [queues.{queue}] max_payload)"
-        )
-        raise PayloadError(type_name, [("payload", reason)])
+        get_job_type(job.type)  # validated when it was spooled; the type must still exist here
+        shared = statics(self.settings, job.type, job.queue, job.priority)
+        payload_json = json.dumps(job.payload, separators=(",", ":"))
+        return self._write(PreparedJob(job.id, job.type, job.queue, job.priority, job.due, payload_json, shared))
 
 
 _default = Producer()
@@ -360,6 +324,14 @@ def enqueue(
         queue=queue,
         depends_on=depends_on,
     ).id
+
+
+def enqueue_many(jobs: Iterable[JobSpec]) -> list[str]:
+    """Validate every job, then enqueue them, a chunk per round trip; returns their ids, in order.
+
+    Each job is (type, payload) or (type, payload, options). See Producer.enqueue_many.
+    """
+    return [outcome.id for outcome in _default.enqueue_many(jobs)]
 
 
 def enqueue_in(delay: Any, type_name: str, payload: Any, **options: Any) -> str:

@@ -29,9 +29,16 @@ class JobDataTooLarge(JobDataError):
 
 
 def read_call(data: bytes, limit: int) -> Any:
-    """Decode rq's `data` field (zlib-compressed JSON), never inflating past `limit` bytes: a forged
-    zlib bomb costs `limit`, not gigabytes. Raises JobDataTooLarge, or JobDataError for anything that
-    is not compressed JSON (pickle included: nothing is ever unpickled)."""
+    """Decode rq's `data` field (JSON, zlib-compressed or not, as rq reads it too), never inflating
+    past `limit` bytes: a forged zlib bomb costs `limit`, not gigabytes. Raises JobDataTooLarge, or
+    JobDataError for anything that is not JSON (pickle included: nothing is ever unpickled)."""
+    if data[:1] == b"[":  # plain JSON (small payloads are stored so)
+        if len(data) > limit:
+            raise JobDataTooLarge(f"job data is larger than {limit:,} bytes")
+        try:
+            return json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            raise JobDataError("job data is not JSON") from None
     inflate = zlib.decompressobj()
     try:
         raw = inflate.decompress(data, limit)
@@ -52,7 +59,7 @@ def peek_call(data: bytes) -> tuple[str, str] | None:
     """(function, job type) from the start of a job's data, without inflating the rest; None if the
     start does not look like a lensops call. For showing jobs too large to decode."""
     try:
-        head = zlib.decompressobj().decompress(data, 1024)
+        head = data[:1024] if data[:1] == b"[" else zlib.decompressobj().decompress(data, 1024)
     except zlib.error:
         return None
     match = _CALL_HEAD.match(head)

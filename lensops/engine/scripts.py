@@ -21,10 +21,16 @@ def load_lua(name: str, package: str = "lensops.engine") -> str:
 
 
 ENQUEUE = load_lua("enqueue")
+ENQUEUE_MANY = load_lua("enqueue_many")
 # SETTLE calls claim(), so the function's file comes first.
 SETTLE = load_lua("claim") + load_lua("settle")
 PROMOTE = load_lua("promote")
 BEAT = load_lua("beat")
+
+
+# SETTLE's fixed arguments before the commands' values: the member, the ops, the claim spec, the
+# guard options, and the claim's now, now (ISO), deadline and execution id.
+SETTLE_FIXED_ARGS = 8
 
 
 class Commands:
@@ -38,7 +44,7 @@ class Commands:
         op: list[Any] = [command]
         for arg in args:
             self.argv.append(arg)
-            op.append(len(self.argv) + 4)  # ARGV[1..4]: the member, the ops, the claim spec, the options
+            op.append(len(self.argv) + SETTLE_FIXED_ARGS)
         self.ops.append(op)
         return self
 
@@ -51,6 +57,7 @@ class Scripts:
 
     def __init__(self, connection: redis.Redis):
         self.enqueue = connection.register_script(ENQUEUE)
+        self.enqueue_many = connection.register_script(ENQUEUE_MANY)
         self.settle = connection.register_script(SETTLE)
         self.promote = connection.register_script(PROMOTE)
         self.beat = connection.register_script(BEAT)

@@ -27,7 +27,7 @@ from lensops.engine import keys
 from lensops.engine.execution import JobRunner, Outcome
 from lensops.engine.liveness import Progress, Reachability, register_worker, send_beat
 from lensops.engine.maintenance import Maintenance
-from lensops.engine.outcomes import ClaimedJob, iso
+from lensops.engine.outcomes import CLAIMED_FIELDS, ClaimedJob, iso
 from lensops.engine.scripts import Scripts
 from lensops.redis.connection import ACCESS_DENIED, UNREACHABLE
 
@@ -62,6 +62,18 @@ class QueueWorker:
         self.reachability = reachability or Reachability()
         self.maintenance = maintenance or Maintenance(settings, connection, queue, self.scripts, self.reachability)
         self.runner = JobRunner(settings, connection, queue, self.name, self.progress)
+        # What every claim of this worker sends unchanged: encoded once.
+        self._spec = json.dumps(
+            {
+                "paused": keys.paused(queue),
+                "worker": self.key,
+                "queues": [keys.rq_queue(q) for q in keys.physical_queues(queue)],
+                "worker_name": self.name,
+                "ttl": int(settings.worker.dead_after) + 60,
+                "fields": CLAIMED_FIELDS,
+            }
+        )
+        self._guard = json.dumps({"worker": self.key})
         self.stop_requested = False
         self._current: ClaimedJob | None = None
         self._heartbeat_stop = threading.Event()
@@ -177,21 +189,10 @@ class QueueWorker:
             pending = self.runner.execute(claimed)
 
     # -- Redis round trips -----------------------------------------------------------------------
-    def _claim_spec(self) -> str:
+    def _claim_args(self) -> list[str]:
+        """This claim's now, now (ISO), heartbeat deadline and new execution id."""
         now = time.time()
-        return json.dumps(
-            {
-                "paused": keys.paused(self.queue),
-                "worker": self.key,
-                "queues": [keys.rq_queue(q) for q in keys.physical_queues(self.queue)],
-                "worker_name": self.name,
-                "now": repr(now),
-                "now_iso": iso(now),
-                "deadline": repr(now + self.settings.worker.dead_after),
-                "execution": uuid.uuid4().hex,
-                "ttl": int(self.settings.worker.dead_after) + 60,
-            }
-        )
+        return [repr(now), iso(now), repr(now + self.settings.worker.dead_after), uuid.uuid4().hex]
 
     def _settle(self, pending: Outcome | None, claim_next: bool) -> ClaimedJob | None:
         """Apply the previous outcome (if any) and claim the next job; retried while Redis is away.
@@ -201,13 +202,14 @@ class QueueWorker:
         """
         if pending is None and not claim_next:
             return None
-        spec = self._claim_spec() if claim_next else ""
-        options = json.dumps({"worker": self.key})
+        spec = self._spec if claim_next else ""
+        claim = self._claim_args() if claim_next else ["", "", "", ""]
         if pending is not None:
             wip = keys.rq_registry("started", pending.job.origin)
-            args = [pending.job.member, json.dumps(pending.commands.ops), spec, options, *pending.commands.argv]
+            ops = json.dumps(pending.commands.ops)
+            args = [pending.job.member, ops, spec, self._guard, *claim, *pending.commands.argv]
         else:
-            wip, args = keys.rq_registry("started", self.queue), ["", "", spec, options]
+            wip, args = keys.rq_registry("started", self.queue), ["", "", spec, self._guard, *claim]
         wait = 0.2
         give_up_at: float | None = None
         while True:
@@ -238,9 +240,9 @@ class QueueWorker:
                 self._enqueue_dependents(pending.job)
         if not claimed:
             return None
-        job_id, origin, flat = claimed
-        fields = {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
-        job = ClaimedJob(job_id.decode(), json.loads(spec)["execution"], origin.decode(), fields)
+        job_id, origin, values = claimed
+        fields = {name: value for name, value in zip(CLAIMED_FIELDS, values, strict=True) if value is not None}
+        job = ClaimedJob(job_id.decode(), claim[3], origin.decode(), fields)
         self._current = job
         return job
 

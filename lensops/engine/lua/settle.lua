@@ -2,10 +2,11 @@
 -- The bookkeeping commands (ARGV[2], JSON: a list of commands whose numeric arguments are indexes
 -- into ARGV) run only if this execution still owns its started-registry entry: if a sweeper already
 -- declared the worker dead and handled the job, a late result is dropped instead of applied twice.
--- KEYS[1]: started registry; ARGV[1]: registry member ('' = no guard); ARGV[3]: claim spec JSON or '';
--- ARGV[4]: guard options JSON or '': `worker` (its hash remembers the last member it settled, so a
--- call retried after a lost reply knows the first one applied) and `lapsed_before` (the sweeper:
--- leave an entry whose worker heartbeated since the sweeper looked).
+-- KEYS[1]: started registry; ARGV[1]: registry member ('' = no guard); ARGV[3]: claim spec JSON or ''
+-- (see claim.lua); ARGV[4]: guard options JSON or '': `worker` (its hash remembers the last member it
+-- settled, so a call retried after a lost reply knows the first one applied) and `lapsed_before`
+-- (the sweeper: leave an entry whose worker heartbeated since the sweeper looked); ARGV[5..8]: the
+-- claim's now, now (ISO), heartbeat deadline and execution id; the commands' values from ARGV[9].
 -- Returns {owned (0 not ours, 1 applied, 2 applied by an earlier try), claimed job or false, has dependents}.
 -- Uses claim() from claim.lua, which is prepended when the script is loaded.
 local options = {}
@@ -39,5 +40,5 @@ if owned ~= 0 and member ~= '' then
   deps = redis.call('EXISTS', 'rq:job:' .. string.match(member, '^(.*):[^:]*$') .. ':dependents')
 end
 local claimed = false
-if ARGV[3] ~= '' then claimed = claim(cjson.decode(ARGV[3])) end
+if ARGV[3] ~= '' then claimed = claim(cjson.decode(ARGV[3]), ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]) end
 return {owned, claimed, deps}
