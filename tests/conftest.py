@@ -27,6 +27,14 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
             os.environ[name] = value
 
 
+@pytest.fixture(autouse=True)
+def _no_pool_outlives_its_test() -> Iterator[None]:
+    yield
+    from tests.pool_helpers import kill_leftover_pools
+
+    kill_leftover_pools()
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One private redis-server for the whole test session."""

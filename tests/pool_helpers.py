@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -38,7 +39,7 @@ path = "{path.parent / "spool.jsonl"}"
 def start_pool(config: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "LENSOPS_CONFIG": str(config)}
     env.pop("LENSOPS_REDIS_URL", None)
-    return subprocess.Popen(
+    pool = subprocess.Popen(
         [sys.executable, "-m", "lensops", "worker", *args],
         env=env,
         stdout=subprocess.PIPE,
@@ -46,6 +47,21 @@ def start_pool(config: Path, *args: str) -> subprocess.Popen[str]:
         text=True,
         start_new_session=True,
     )
+    STARTED.append(pool)
+    return pool
+
+
+STARTED: list[subprocess.Popen] = []  # every pool started, so a failed test cannot leave one behind
+
+
+def kill_leftover_pools() -> None:
+    """SIGKILL the process group of every pool still running (a test that failed before stopping it)."""
+    while STARTED:
+        pool = STARTED.pop()
+        if pool.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pool.pid, signal.SIGKILL)
+            pool.wait()
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:

@@ -21,7 +21,7 @@ from typing import Any
 import redis
 
 from lensops.engine import keys
-from tests.pool_helpers import wait_for
+from tests.pool_helpers import STARTED, wait_for
 from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -98,9 +98,11 @@ def start_pool(
     env = {**os.environ, "LENSOPS_CONFIG": str(config), "PYTHONPATH": str(ROOT), **(env or {})}
     env.pop("LENSOPS_REDIS_URL", None)
     output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - kept open for the child
-    return subprocess.Popen(
+    pool = subprocess.Popen(
         [sys.executable, "-c", launcher], env=env, stdout=output, stderr=output, start_new_session=True
     )
+    STARTED.append(pool)
+    return pool
 
 
 def stop_pool(pool: subprocess.Popen[bytes], timeout: float = 30) -> int:
