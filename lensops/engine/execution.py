@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import json
 import logging
+import signal
 import threading
 import time
 import traceback
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
+from rq.timeouts import JobTimeoutException
 
 from lensops.config import Settings
 from lensops.engine.limiter import SharedLimiter
@@ -63,8 +64,33 @@ def raise_in_thread(thread_id: int, error: type[BaseException]) -> bool:
 
 
 @contextmanager
-def _no_guard(*_: Any, **__: Any) -> Iterator[None]:
+def _no_guard(timeout: int) -> Iterator[None]:
     yield
+
+
+class _Alarm:
+    """A job's timeout in the main thread: SIGALRM. Its handler is installed once per process and
+    each job only arms and disarms the timer (rq's death penalty installs it twice per job)."""
+
+    def __init__(self) -> None:
+        self.timeout = 0
+
+    def _fire(self, *_: Any) -> None:
+        raise JobTimeoutException(f"Task exceeded maximum timeout value ({self.timeout} seconds)")
+
+    @contextmanager
+    def __call__(self, timeout: int) -> Iterator[None]:
+        if signal.getsignal(signal.SIGALRM) != self._fire:  # first job, or something else took it since
+            signal.signal(signal.SIGALRM, self._fire)
+        self.timeout = timeout
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+_alarm = _Alarm()
 
 
 def _json_default(value: Any) -> Any:
@@ -162,8 +188,8 @@ class JobRunner:
     def _call(self, job: ClaimedJob, job_type: JobType, model: Any, context: JobContext) -> Any:
         self.progress.job_started(job.timeout)
         # In the main thread SIGALRM bounds the handler; in a thread, the host raises the timeout.
-        guard = UnixSignalDeathPenalty if self.thread_id is None else _no_guard
-        with guard(job.timeout, JobTimeoutException, job_id=job.id):
+        guard = _alarm if self.thread_id is None else _no_guard
+        with guard(job.timeout):
             self._running, self._in_handler = job.id, True
             try:
                 return job_type.handler(model, context)

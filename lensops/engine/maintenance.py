@@ -176,7 +176,7 @@ def recover(
     commands, status = failure(job, "", Failure("WorkerDied", reason, ""), now, now, str(meta.get("type", "")))
     options = json.dumps({"lapsed_before": repr(lapsed_before)} if lapsed_before is not None else {})
     no_claim = ["", "", "", ""]
-    args = [member, json.dumps(commands.ops), "", options, *no_claim, *commands.argv]
+    args = [member, commands.ops_json, "", options, *no_claim, *commands.argv]
     owned, _, _ = scripts.settle(keys=[wip], args=args)
     if owned == 1:
         log.warning("job %s: %s -> %s", job_id, reason, status)

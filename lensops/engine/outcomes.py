@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import zlib
 from base64 import b64encode
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from lensops.engine import keys
@@ -130,8 +131,16 @@ class Failure:
 
 
 def iso(moment: float) -> str:
-    """rq's timestamp format."""
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """rq's timestamp format (the seconds part is formatted once per second)."""
+    global _iso_second
+    second = int(moment)
+    cached = _iso_second  # one tuple, read once: threads may replace it meanwhile
+    if cached[0] != second:
+        cached = _iso_second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{cached[1]}.{int((moment - second) * 1_000_000):06d}Z"
+
+
+_iso_second: tuple[int, str] = (-1, "")
 
 
 def parse_time(text: str | bytes | None) -> float | None:

@@ -7,11 +7,17 @@ queue lists, registries), so jobs stay readable by ``rq info`` and rq-dashboard.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 import redis
+from redis.exceptions import NoScriptError
 
 
 @cache
@@ -34,30 +40,90 @@ SETTLE_FIXED_ARGS = 8
 
 
 class Commands:
-    """Builds the bookkeeping command list for SETTLE: literal command names, values by ARGV index."""
+    """Builds the bookkeeping command list for SETTLE: literal command names, values by ARGV index.
+
+    The list's JSON depends only on the commands and their argument counts, which repeat from job
+    to job: it is encoded once per shape.
+    """
+
+    __slots__ = ("_shape", "argv")
 
     def __init__(self) -> None:
         self.argv: list[Any] = []
-        self.ops: list[list[Any]] = []
+        self._shape: list[tuple[str, int]] = []
 
     def add(self, command: str, *args: Any) -> Commands:
-        op: list[Any] = [command]
-        for arg in args:
-            self.argv.append(arg)
-            op.append(len(self.argv) + SETTLE_FIXED_ARGS)
-        self.ops.append(op)
+        self.argv.extend(args)
+        self._shape.append((command, len(args)))
         return self
 
+    @property
+    def ops(self) -> list[list[Any]]:
+        """[[command, index of its first value in ARGV, ...], ...]"""
+        ops, index = [], SETTLE_FIXED_ARGS
+        for command, count in self._shape:
+            ops.append([command, *range(index + 1, index + count + 1)])
+            index += count
+        return ops
+
+    @property
+    def ops_json(self) -> str:
+        shape = tuple(self._shape)
+        encoded = _ENCODED_OPS.get(shape)
+        if encoded is None:
+            encoded = _ENCODED_OPS[shape] = json.dumps(self.ops)
+        return encoded
+
     def __bool__(self) -> bool:
-        return bool(self.ops)
+        return bool(self._shape)
+
+
+_ENCODED_OPS: dict[tuple[tuple[str, int], ...], str] = {}
+
+
+class HotScript:
+    """A script on the hot path (enqueue, settle), sent on a connection of the calling thread's own.
+
+    redis-py's command wrapper and pool (retry machinery, metrics hooks) cost more than the round
+    trip they wrap; lensops turns redis-py's retries off anyway and retries its own scripts where
+    that is safe. The connection has the pool's settings and is made again after a fork. Errors are
+    redis-py's own, raised as a normal call raises them.
+    """
+
+    def __init__(self, connection: redis.Redis, source: str):
+        self.pool = connection.connection_pool
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+        self._mine = threading.local()
+
+    def _connection(self) -> Any:
+        held = getattr(self._mine, "held", None)
+        if held is None or held[0] != os.getpid():  # never a parent's socket after a fork
+            held = self._mine.held = (os.getpid(), self.pool.connection_class(**self.pool.connection_kwargs))
+        return held[1]
+
+    def __call__(self, keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> Any:
+        conn = self._connection()
+        try:
+            try:
+                conn.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+                return conn.read_response()
+            except NoScriptError:  # a restarted (or flushed) server: load it and go again
+                conn.send_command("SCRIPT", "LOAD", self.source)
+                conn.read_response()
+                conn.send_command("EVALSHA", self.sha, len(keys), *keys, *args)
+                return conn.read_response()
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            conn.disconnect()  # a half-read reply must not be read by the next command
+            raise
 
 
 class Scripts:
     """The scripts registered on one connection (EVALSHA after the first call)."""
 
     def __init__(self, connection: redis.Redis):
-        self.enqueue = connection.register_script(ENQUEUE)
-        self.enqueue_many = connection.register_script(ENQUEUE_MANY)
-        self.settle = connection.register_script(SETTLE)
+        self.enqueue = HotScript(connection, ENQUEUE)
+        self.enqueue_many = HotScript(connection, ENQUEUE_MANY)
+        self.settle = HotScript(connection, SETTLE)
         self.promote = connection.register_script(PROMOTE)
         self.beat = connection.register_script(BEAT)

@@ -206,7 +206,7 @@ class QueueWorker:
         claim = self._claim_args() if claim_next else ["", "", "", ""]
         if pending is not None:
             wip = keys.rq_registry("started", pending.job.origin)
-            ops = json.dumps(pending.commands.ops)
+            ops = pending.commands.ops_json
             args = [pending.job.member, ops, spec, self._guard, *claim, *pending.commands.argv]
         else:
             wip, args = keys.rq_registry("started", self.queue), ["", "", spec, self._guard, *claim]
