@@ -174,3 +174,18 @@ def test_history_refuses_an_unknown_range_or_queue(connection):
 
 def _flat(connection, key: str) -> list[bytes]:
     return [part for pair in connection.hgetall(key).items() for part in pair]
+
+
+def test_the_snapshot_carries_each_queues_p95_run_and_wait(settings, connection):
+    from lensops.ops.snapshot import collect_snapshot
+
+    producer = Producer(settings, connection)
+    for _ in range(3):
+        producer.enqueue("system.sleep", {"seconds": 0.2})
+    run_burst(settings, connection)
+    snapshot = collect_snapshot(connection, settings)
+    scheduled = snapshot.queue("scheduled")
+    assert scheduled.run_p95 is not None and 0.2 <= scheduled.run_p95 < 0.2 * 1.13  # within one bucket
+    assert scheduled.wait_p95 is not None and scheduled.wait_p95 > 0.2  # the third waited for two others
+    assert snapshot.queue("email").run_p95 is None
+    assert snapshot.to_json()["queues"]["scheduled"]["run_p95"] == scheduled.run_p95
