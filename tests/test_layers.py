@@ -20,6 +20,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "lensops.redis": (*SHELLS, "lensops.engine", "lensops.ops", "lensops.demo"),
     "lensops.ops": (*SHELLS, "lensops.demo", "lensops.serve"),
     "lensops.serve": (*SHELLS, "lensops.demo"),
+    "lensops.supervisor": (*SHELLS, "lensops.engine", "lensops.ops", "lensops.serve", "lensops.demo"),
     "lensops.config": (*SHELLS, "lensops.engine", "lensops.ops"),
     "lensops.durations": (*SHELLS, "lensops.engine", "lensops.ops"),
     **{

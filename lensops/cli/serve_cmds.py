@@ -64,3 +64,34 @@ def serve(
         public_probes=public_probes or options.public_probes,
         verbose=verbose,
     )
+
+
+@app.command()
+def up(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every job, run and request.")] = False,
+) -> None:
+    """Run the worker pool, the scheduler and (with [serve] enabled) the HTTP server, for one host."""
+    from lensops.serve.auth import TokenError
+    from lensops.serve.server import Listen, ServeRefused, prepare
+    from lensops.serve.settings import load_serve_settings
+    from lensops.supervisor import Program, Supervisor, lensops_argv
+
+    settings = state(ctx).settings()
+    options = load_serve_settings(settings)
+    if options.enabled:  # refuse now, before anything starts, rather than in a restarting child
+        try:
+            prepare(settings, options, Listen(options.host, options.port, options.socket), options.allow_actions)
+        except (TokenError, ServeRefused) as exc:
+            fail(str(exc), EXIT_USAGE)
+    state(ctx).connection()  # fail fast, with the URL masked, when Redis is not there
+    config = str(state(ctx).config) if state(ctx).config else None
+    flags = ["--verbose"] if verbose else []
+    programs = [
+        Program("worker", lensops_argv(config, "worker", *flags)),
+        Program("scheduler", lensops_argv(config, "scheduler", *flags)),
+    ]
+    if options.enabled:
+        programs.append(Program("serve", lensops_argv(config, "serve", *flags)))
+    _logging(verbose, "up")
+    raise typer.Exit(Supervisor(programs).run())
