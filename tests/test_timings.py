@@ -139,7 +139,7 @@ def test_finished_hours_roll_up_once_into_hours_days_and_total(connection):
 
 
 def test_readers_see_the_same_numbers_before_and_after_the_roll_up(connection):
-    base = (int(time.time() // 3600) - 20) * 3600
+    base = (int(time.time() // 3600) - 4) * 3600
     for n in range(6):
         settle_at(connection, base + n * 1800 + 7, run=0.05, wait=0.01)
     now = time.time()
@@ -155,9 +155,9 @@ def test_readers_see_the_same_numbers_before_and_after_the_roll_up(connection):
     assert totals_before == totals_after and totals_after.processed == 6
 
 
-def test_minutes_the_roll_up_has_not_reached_are_read_back_one_day_only(connection):
-    # bounded reads: an hour older than a day is shown once a worker has rolled it up
-    base = (int(time.time() // 3600) - 30) * 3600
+def test_minutes_the_roll_up_has_not_reached_are_read_back_six_hours_only(connection):
+    # bounded reads: an hour older than that is shown once a worker has rolled it up
+    base = (int(time.time() // 3600) - 8) * 3600
     settle_at(connection, base + 60, run=0.05, wait=0.01)
     now = time.time()
     assert collect_history(connection, "7d", ["scheduled"], now=now).queue("scheduled").processed == 0
@@ -189,3 +189,17 @@ def test_the_snapshot_carries_each_queues_p95_run_and_wait(settings, connection)
     assert scheduled.wait_p95 is not None and scheduled.wait_p95 > 0.2  # the third waited for two others
     assert snapshot.queue("email").run_p95 is None
     assert snapshot.to_json()["queues"]["scheduled"]["run_p95"] == scheduled.run_p95
+
+
+def test_a_job_recovered_from_a_dead_worker_counts_as_failed_without_a_run_time(connection):
+    from lensops.engine.outcomes import ClaimedJob, Failure, failure, iso
+
+    now = time.time()
+    job = ClaimedJob("j1", "e1", "scheduled", {"description": b"system.sleep", "enqueued_at": iso(now).encode()})
+    commands, status = failure(job, "", Failure("WorkerDied", "worker gone", ""), now, now, "system.sleep")
+    assert status == "failed"
+    apply(connection, commands)
+    settle_at(connection, now, run=0.3, wait=0.1)  # and one that finished normally
+    sleep = collect_history(connection, "1h", ["scheduled"]).queue("scheduled").types[0]
+    assert sleep.run.count == 1 and sleep.wait.count == 1
+    assert (sleep.processed, sleep.failed, sleep.retried) == (2, 1, 0)

@@ -80,7 +80,7 @@ def snapshot_tables(snapshot: Snapshot) -> Group:
             *(str(q.counts[s]) for s in STATES),
             rate,
             age(q.latency),
-            age(q.run_p95),  # p95s over the last hour: how long jobs take, how long they queue
+            age(q.run_p95),  # p95s over the last 15 min: how long jobs take, how long they queue
             age(q.wait_p95),
             sparkline(q.finished_per_minute[-8:]),
         )

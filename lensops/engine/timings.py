@@ -5,8 +5,10 @@ Each queue has one hash per minute (``keys.timings(queue, "m", minute)``) whose 
 
 - ``r<k>`` / ``w<k>``: how many runs / waits fell into histogram bucket ``k``
 - ``rs`` / ``ws``: the sum of run / wait times, in microseconds (integers: HINCRBY, exact sums)
-- ``ok`` / ``failed`` / ``retried``: how attempts ended (a failed attempt that will be retried is
-  ``retried``; one that will not, ``failed``)
+- ``failed`` / ``retried``: failed attempts (``retried`` when another attempt follows), and ``lost``:
+  those of them no worker finished (recovered from a dead worker: no run time). Successes are not
+  counted separately: every run is in the ``r`` buckets, so ok = runs - (failed + retried - lost),
+  one command less on the path every successful job takes.
 
 Buckets are fixed and logarithmic, 20 per decade: bucket ``k`` holds values in
 (10^((k-1)/20), 10^(k/20)] seconds, from <= 1 ms (k = -60) to 10^5 s (k = 100), and k = 101 for
@@ -35,6 +37,7 @@ EXPORTED_EVERY = 5  # every fifth bound (quarter decades) is a Prometheus bucket
 MINUTE_TTL = 7 * 86400 + 7200  # minutes are kept 7 days (and the roll-up's grace)
 UNKNOWN_TYPE = "unknown"  # a job whose type is not declared here: its name is not trusted as a field
 OUTCOMES = ("ok", "failed", "retried")
+COUNTED = ("failed", "retried", "lost")  # stored; "ok" is derived
 SEPARATOR = "|"
 
 
@@ -89,14 +92,17 @@ def record(
     key = keys.timings(queue, "m", int(now // 60))
     prefix = _type_field(type_name) + SEPARATOR
     if started is not None:
-        run = max(0.0, now - started)
+        run = now - started if now > started else 0.0
         commands.add("HINCRBY", key, f"{prefix}r{bucket(run)}", 1)
-        commands.add("HINCRBY", key, f"{prefix}rs", round(run * 1e6))
+        commands.add("HINCRBY", key, prefix + "rs", round(run * 1e6))
         if enqueued_at is not None:
-            wait = max(0.0, started - enqueued_at)
+            wait = started - enqueued_at if started > enqueued_at else 0.0
             commands.add("HINCRBY", key, f"{prefix}w{bucket(wait)}", 1)
-            commands.add("HINCRBY", key, f"{prefix}ws", round(wait * 1e6))
-    commands.add("HINCRBY", key, prefix + outcome, 1)
+            commands.add("HINCRBY", key, prefix + "ws", round(wait * 1e6))
+    elif outcome != "ok":
+        commands.add("HINCRBY", key, prefix + "lost", 1)
+    if outcome != "ok":
+        commands.add("HINCRBY", key, prefix + outcome, 1)
     commands.add("EXPIRE", key, MINUTE_TTL)
     return commands
 
@@ -171,7 +177,13 @@ class TypeTimings:
 
     run: Histogram = field(default_factory=Histogram)
     wait: Histogram = field(default_factory=Histogram)
-    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED, 0))
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        """Attempts by how they ended: ok, failed (not retried), retried."""
+        failed, retried, lost = (self.counts[name] for name in COUNTED)
+        return {"ok": max(0, self.run.count - (failed + retried - lost)), "failed": failed, "retried": retried}
 
     @property
     def processed(self) -> int:
@@ -180,13 +192,13 @@ class TypeTimings:
     @property
     def failed(self) -> int:
         """Attempts that failed, retried or not (Sidekiq's count)."""
-        return self.outcomes["failed"] + self.outcomes["retried"]
+        return self.counts["failed"] + self.counts["retried"]
 
     def add(self, other: TypeTimings) -> None:
         self.run.add(other.run)
         self.wait.add(other.wait)
-        for name, count in other.outcomes.items():
-            self.outcomes[name] = self.outcomes.get(name, 0) + count
+        for name, count in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + count
 
 
 def parse(flat: Iterable[bytes | str | int]) -> dict[str, TypeTimings]:
@@ -212,8 +224,8 @@ def parse(flat: Iterable[bytes | str | int]) -> dict[str, TypeTimings]:
 
 
 def _apply(timings: TypeTimings, metric: str, value: int) -> None:
-    if metric in OUTCOMES:
-        timings.outcomes[metric] += value
+    if metric in COUNTED:
+        timings.counts[metric] += value
     elif metric == "rs":
         timings.run.total_us += value
     elif metric == "ws":

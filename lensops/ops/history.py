@@ -28,7 +28,7 @@ RANGES: dict[str, tuple[str, int, int]] = {
     "7d": ("h", 168, 3600),
     "90d": ("d", 90, 86400),
 }
-MINUTES_READ_BACK = 24 * 60  # hours the roll-up has not reached are read from minutes this far back
+MINUTES_READ_BACK = 6 * 60  # hours the roll-up has not reached are read from minutes this far back (bounded cost)
 _HISTORY = load_lua("history", "lensops.ops")
 
 

@@ -49,7 +49,7 @@ class QueueSnapshot:
     oldest_enqueued_at: float | None
     latency: float | None  # seconds the oldest queued job has waited
     throughput: list[MinuteCount]
-    # Over the snapshot's timing window (the last hour), every job type of the queue together.
+    # Over the snapshot's timing window (the last 15 minutes, like the throughput), every job type together.
     run_p50: float | None = None  # seconds a job ran
     run_p95: float | None = None
     wait_p95: float | None = None  # seconds a job waited from ready to started
@@ -125,7 +125,7 @@ def collect_snapshot(
     *,
     failures: int = 20,
     minutes: int = 15,
-    timing_minutes: int = 60,
+    timing_minutes: int = 15,
     now: float | None = None,
 ) -> Snapshot:
     """Read the whole operator view in one round trip; writes nothing. Raises redis errors as they are."""

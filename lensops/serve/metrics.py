@@ -41,7 +41,7 @@ class LensopsCollector(Collector):
         spool = GaugeMetricFamily("lensops_spool_jobs", "Jobs waiting in this host's spool for Redis to come back")
         spool.add_metric([], self._spool_depth())
         try:
-            snapshot = collect_snapshot(self.connection, self.settings)
+            snapshot = collect_snapshot(self.connection, self.settings, timing_minutes=0)  # histograms: below
             totals = collect_totals(self.connection)
         except (redis.RedisError, OSError) as exc:
             log.warning("metrics: Redis unreachable: %s", exc)
