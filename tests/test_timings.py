@@ -203,3 +203,12 @@ def test_a_job_recovered_from_a_dead_worker_counts_as_failed_without_a_run_time(
     sleep = collect_history(connection, "1h", ["scheduled"]).queue("scheduled").types[0]
     assert sleep.run.count == 1 and sleep.wait.count == 1
     assert (sleep.processed, sleep.failed, sleep.retried) == (2, 1, 0)
+
+
+def test_the_roll_up_gives_every_minute_it_reads_its_ttl(connection):
+    # a worker sends the EXPIRE with a minute's first job only; were that settle dropped, no TTL
+    minute = (int(time.time() // 3600) - 2) * 60 + 5
+    connection.hset(keys.timings("scheduled", "m", minute), "system.sleep|r-10", 1)
+    assert connection.ttl(keys.timings("scheduled", "m", minute)) == -1
+    roll_up_all(connection, "scheduled", time.time())
+    assert 0 < connection.ttl(keys.timings("scheduled", "m", minute)) <= timings.MINUTE_TTL

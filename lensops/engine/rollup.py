@@ -47,6 +47,7 @@ def roll_up(connection: redis.Redis, queue: str, now: float, hours: int = HOURS_
         keys.timings_total(queue),
         keys.timings_rolled(queue),
         ROLLED_TTL,
+        MINUTE_TTL,
     ]
     through, rolled = cast(list[int], connection.register_script(_ROLLUP)(args=args))
     return Rolled(int(through), int(rolled))

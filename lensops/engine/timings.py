@@ -46,7 +46,7 @@ def bucket(seconds: float) -> int:
     if seconds <= 0.001:
         return LOWEST
     index = math.ceil(PER_DECADE * math.log10(seconds) - 1e-9)  # 1e-9: a bound itself is in its bucket
-    return min(max(index, LOWEST), OVERFLOW)
+    return index if index <= OVERFLOW else OVERFLOW
 
 
 def upper_bound(index: int) -> float:
@@ -63,16 +63,20 @@ def exported_bounds() -> list[tuple[int, float]]:
 
 
 _declared: Mapping[str, object] | None = None
+# Minute keys this process has already given their TTL, this minute: the EXPIRE rides on the first
+# settle of each minute only. Should that settle be dropped (a late result), the roll-up gives every
+# minute it reads its TTL anyway.
+_expiring: set[str] = set()
+_expiring_minute = -1
 
 
-def _type_field(type_name: str) -> str:
-    """The type as a field prefix: declared names only, so forged job data cannot add fields."""
+def _load_declared() -> Mapping[str, object]:
+    """The declared job types (only their names become fields: forged job data cannot add any)."""
     global _declared
-    if _declared is None:
-        from lensops.engine.registry import load_job_types
+    from lensops.engine.registry import load_job_types
 
-        _declared = load_job_types()
-    return type_name if type_name in _declared else UNKNOWN_TYPE
+    _declared = load_job_types()
+    return _declared
 
 
 def record(
@@ -89,21 +93,30 @@ def record(
     `started` is when the handler's attempt started (None when no worker ran it, e.g. a job
     recovered from a dead worker); `enqueued_at` is when the job last became ready to run.
     """
-    key = keys.timings(queue, "m", int(now // 60))
-    prefix = _type_field(type_name) + SEPARATOR
+    # Every job pays for this: kept to four HINCRBYs on success and plain arithmetic.
+    global _expiring_minute
+    minute = int(now // 60)
+    key = keys.timings(queue, "m", minute)
+    prefix = (type_name if type_name in (_declared or _load_declared()) else UNKNOWN_TYPE) + SEPARATOR
+    add = commands.add
     if started is not None:
         run = now - started if now > started else 0.0
-        commands.add("HINCRBY", key, f"{prefix}r{bucket(run)}", 1)
-        commands.add("HINCRBY", key, prefix + "rs", round(run * 1e6))
+        add("HINCRBY", key, f"{prefix}r{bucket(run)}", 1)
+        add("HINCRBY", key, prefix + "rs", int(run * 1e6 + 0.5))
         if enqueued_at is not None:
             wait = started - enqueued_at if started > enqueued_at else 0.0
-            commands.add("HINCRBY", key, f"{prefix}w{bucket(wait)}", 1)
-            commands.add("HINCRBY", key, prefix + "ws", round(wait * 1e6))
+            add("HINCRBY", key, f"{prefix}w{bucket(wait)}", 1)
+            add("HINCRBY", key, prefix + "ws", int(wait * 1e6 + 0.5))
     elif outcome != "ok":
-        commands.add("HINCRBY", key, prefix + "lost", 1)
+        add("HINCRBY", key, prefix + "lost", 1)
     if outcome != "ok":
-        commands.add("HINCRBY", key, prefix + outcome, 1)
-    commands.add("EXPIRE", key, MINUTE_TTL)
+        add("HINCRBY", key, prefix + outcome, 1)
+    if minute != _expiring_minute:
+        _expiring.clear()
+        _expiring_minute = minute
+    if key not in _expiring:
+        _expiring.add(key)
+        add("EXPIRE", key, MINUTE_TTL)
     return commands
 
 

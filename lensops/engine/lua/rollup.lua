@@ -4,7 +4,8 @@
 -- KEYS: none (the key prefixes come from lensops.engine.keys through ARGV)
 -- ARGV[1]: minute key prefix; ARGV[2]: hour key prefix; ARGV[3]: day key prefix (each ends with ':');
 -- ARGV[4]: hours at most; ARGV[5]: the first hour worth rolling (older minutes have expired);
--- ARGV[6]: the last finished hour; ARGV[7]: all-time hash; ARGV[8]: marker; ARGV[9]: hour/day TTL
+-- ARGV[6]: the last finished hour; ARGV[7]: all-time hash; ARGV[8]: marker; ARGV[9]: hour/day TTL;
+-- ARGV[10]: minute TTL (given again to each minute read: a worker sets it only on a minute's first job)
 -- Returns {the last hour rolled, hours rolled by this call}.
 local marker = tonumber(redis.call('GET', ARGV[8]) or '-1')
 local hour = math.max(marker + 1, tonumber(ARGV[5]))
@@ -14,6 +15,7 @@ while hour <= last and rolled < budget do
   local sums, names = {}, {}
   for minute = hour * 60, hour * 60 + 59 do
     local flat = redis.call('HGETALL', ARGV[1] .. minute)
+    if #flat > 0 then redis.call('EXPIRE', ARGV[1] .. minute, ARGV[10]) end
     for i = 1, #flat, 2 do
       local value = tonumber(flat[i + 1])
       if value then
