@@ -226,7 +226,7 @@ class Settings(_Strict):
 
 # Sections that the engine validates itself; any other top-level table belongs to a job family.
 _ENGINE_SECTIONS = {"redis", "worker", "spool", "limiters", "queues"}
-_FAMILY_SECTIONS = {"email", "pdf", "notification", "notifications", "ai", "oma", "data", "schedules"}
+_FAMILY_SECTIONS = {"email", "pdf", "notification", "notifications", "ai", "oma", "data", "schedules", "serve"}
 
 
 def default_config_path() -> tuple[Path, bool]:

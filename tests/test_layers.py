@@ -18,7 +18,9 @@ SHELLS = ("typer", "textual", "click", "lensops.cli", "lensops.tui")
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "lensops.engine": (*SHELLS, "lensops.ops", "lensops.demo"),
     "lensops.redis": (*SHELLS, "lensops.engine", "lensops.ops", "lensops.demo"),
-    "lensops.ops": (*SHELLS, "lensops.demo"),
+    "lensops.ops": (*SHELLS, "lensops.demo", "lensops.serve"),
+    "lensops.serve": (*SHELLS, "lensops.demo"),
+    "lensops.supervisor": (*SHELLS, "lensops.engine", "lensops.ops", "lensops.serve", "lensops.demo"),
     "lensops.config": (*SHELLS, "lensops.engine", "lensops.ops"),
     "lensops.durations": (*SHELLS, "lensops.engine", "lensops.ops"),
     **{

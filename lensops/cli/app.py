@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from lensops.cli import data, engine_cmds, notifications, oma, operator_cmds, redis_cmds, schedule_cmds, tui_cmds
+from lensops.cli import (
+    data,
+    engine_cmds,
+    notifications,
+    oma,
+    operator_cmds,
+    redis_cmds,
+    schedule_cmds,
+    serve_cmds,
+    tui_cmds,
+)
 from lensops.cli.common import state
 
 app = typer.Typer(
@@ -21,6 +31,7 @@ app.registered_commands += (
     engine_cmds.app.registered_commands + operator_cmds.app.registered_commands + schedule_cmds.app.registered_commands
 )
 app.registered_commands += tui_cmds.app.registered_commands
+app.registered_commands += serve_cmds.app.registered_commands
 app.add_typer(redis_cmds.redis_app, name="redis")
 app.add_typer(redis_cmds.spool_app, name="spool")
 app.add_typer(notifications.app, name="notifications")

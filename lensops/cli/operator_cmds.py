@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import asdict
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import typer
 
@@ -39,7 +39,9 @@ def stats(
 
     settings, connection = state(ctx).settings(), state(ctx).connection()
     if as_json:
-        emit_json(collect_snapshot(connection, settings).to_json())
+        from lensops.ops.reports import stats_document
+
+        emit_json(stats_document(collect_snapshot(connection, settings)))
         return
     from lensops.cli.render import snapshot_tables
 
@@ -71,12 +73,10 @@ def health(
     ] = False,
 ) -> None:
     """Exit 0 when healthy, 1 when not (with the reasons): for cron and monitoring probes."""
-    import redis
-
     from lensops.durations import parse_duration
-    from lensops.ops.health import HealthThresholds, assess
-    from lensops.ops.snapshot import collect_snapshot
-    from lensops.redis.connection import check_health, connect
+    from lensops.ops.health import HealthThresholds
+    from lensops.ops.reports import health_document
+    from lensops.redis.connection import connect
 
     try:
         latency = parse_duration(max_latency)
@@ -84,17 +84,8 @@ def health(
         fail(f"--max-latency: {exc}", EXIT_USAGE)
     settings = state(ctx).settings()
     connection = connect(settings, start_embedded=False)  # a probe observes: it never starts Redis
-    redis_health = check_health(connection)
-    document: dict[str, Any]
-    if not redis_health.reachable:
-        document = {"healthy": False, "reasons": [f"Redis unreachable at {redis_health.url}: {redis_health.error}"]}
-    else:
-        try:
-            snapshot = collect_snapshot(connection, settings)
-        except redis.RedisError as exc:
-            fail(f"Redis error at {redis_health.url}: {exc}")
-        report = assess(snapshot, HealthThresholds(latency, max_failure_rate, require_workers=require_workers))
-        document = {**asdict(report), "redis": asdict(redis_health)}
+    thresholds = HealthThresholds(latency, max_failure_rate, require_workers=require_workers)
+    document = health_document(connection, settings, thresholds)
     if as_json:
         emit_json(document)
     else:
@@ -110,52 +101,11 @@ def health(
 @app.command()
 def info(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Versions, the Redis server, and the effective configuration of every queue."""
-    import platform
-
-    import redis
-    import rq
-
-    from lensops import __version__
-    from lensops.durations import format_duration
-    from lensops.redis.connection import describe
+    from lensops.ops.reports import info_document
 
     settings, connection = state(ctx).settings(), state(ctx).connection()
-    server: dict[str, Any] = {}
-    for section in ("server", "memory", "persistence"):
-        server.update(cast(dict[str, Any], connection.info(section)))
-    queues = {
-        name: {
-            "concurrency": policy.concurrency,
-            "rate": str(policy.rate) if policy.rate else None,
-            "retries": policy.retries,
-            "backoff": [format_duration(b) for b in policy.backoff],
-            "timeout": format_duration(policy.timeout),
-            "keep_finished": format_duration(policy.keep_finished),
-            "keep_failed": format_duration(policy.keep_failed),
-            "fallback": policy.fallback,
-        }
-        for name, policy in settings.queues.items()
-    }
-    document: dict[str, Any] = {
-        "versions": {
-            "lensops": __version__,
-            "rq": rq.__version__,
-            "redis-py": redis.__version__,
-            "python": platform.python_version(),
-        },
-        "config": str(settings.source) if settings.source else "defaults",
-        "redis": {
-            "url": describe(connection),
-            "version": server.get("redis_version"),
-            "mode": server.get("redis_mode"),
-            "uptime_seconds": server.get("uptime_in_seconds"),
-            "used_memory": server.get("used_memory_human"),
-            "maxmemory_policy": server.get("maxmemory_policy"),
-            "aof_enabled": bool(server.get("aof_enabled")),
-        },
-        "limiters": {name: str(rate) for name, rate in settings.limiters.items() if rate},
-        "queues": queues,
-    }
+    document = info_document(connection, settings)
+    queues = document["queues"]
     if as_json:
         emit_json(document)
         return

@@ -71,7 +71,7 @@ def snapshot_tables(snapshot: Snapshot) -> Group:
     for state in STATES:
         header = SHORT_STATE[state]
         queues.add_column(header, justify="right", style=STATE_STYLE[state], min_width=len(header), no_wrap=True)
-    for column in ("rate", "wait", "done/min"):
+    for column in ("rate", "wait", "run p95", "wait p95", "done/min"):
         queues.add_column(column, no_wrap=True, min_width=len(column))
     for q in snapshot.queues:
         rate = f"{q.rate_used}/{q.rate_limit}" if q.rate_limit else "-"
@@ -80,6 +80,8 @@ def snapshot_tables(snapshot: Snapshot) -> Group:
             *(str(q.counts[s]) for s in STATES),
             rate,
             age(q.latency),
+            age(q.run_p95),  # p95s over the last 15 min: how long jobs take, how long they queue
+            age(q.wait_p95),
             sparkline(q.finished_per_minute[-8:]),
         )
     workers = Table(title="Workers", title_justify="left", box=box.SIMPLE_HEAD)

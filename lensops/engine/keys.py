@@ -145,3 +145,27 @@ def notification_channel(user_id: str) -> str:
 def schedule_last_run(name: str) -> str:
     """Epoch seconds of the latest run of schedule `name` that a scheduler handled."""
     return f"lensops:schedule:{name}:last"
+
+
+def timings(queue: str, resolution: str, slot: int) -> str:
+    """Hash of run/wait histograms and outcome counts of `queue`'s job types for one time slot.
+
+    `resolution` is "m" (epoch minute, written as each job settles), "h" (epoch hour) or "d"
+    (epoch day, UTC), the last two written by the roll-up. Fields are ``<type>|<metric>``.
+    """
+    return f"{timings_prefix(queue, resolution)}{slot}"
+
+
+def timings_prefix(queue: str, resolution: str) -> str:
+    """`timings` without its slot number (the Lua scripts append the slots they read)."""
+    return f"lensops:timing:{queue}:{resolution}:"
+
+
+def timings_total(queue: str) -> str:
+    """Hash: every rolled-up hour of `queue` added together (monotonic, for Prometheus counters)."""
+    return f"lensops:timing:{queue}:total"
+
+
+def timings_rolled(queue: str) -> str:
+    """The last epoch hour of `queue` whose minutes the roll-up has added to hours, days and total."""
+    return f"lensops:timing:{queue}:rolled"

@@ -1,5 +1,6 @@
-"""Periodic chores a worker does between jobs: promote due scheduled jobs, replay the spool, and
-recover jobs whose worker died (no heartbeat for `dead_after` seconds of reachable Redis)."""
+"""Periodic chores a worker does between jobs: promote due scheduled jobs, replay the spool,
+recover jobs whose worker died (no heartbeat for `dead_after` seconds of reachable Redis), and roll
+finished hours of job timings up (rollup.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ import redis
 from lensops.config import Settings
 from lensops.engine import keys
 from lensops.engine.liveness import Reachability, resumed_at
-from lensops.engine.outcomes import ClaimedJob, Failure, failure
+from lensops.engine.outcomes import ClaimedJob, Failure, failure, iso
+from lensops.engine.rollup import roll_up
 from lensops.engine.scripts import Scripts
 from lensops.redis.connection import UNREACHABLE
 
 log = logging.getLogger("lensops.engine.maintenance")
 PROMOTE_BATCH = 500
+ROLLUP_EVERY = 60.0  # seconds between checks for a finished hour of timings to roll up
 
 
 class Maintenance:
@@ -40,6 +43,7 @@ class Maintenance:
         self._next_promote = 0.0
         self._next_sweep = 0.0
         self._next_spool = 0.0
+        self._next_rollup = 0.0
         self._spool_seen: tuple[int, int] | None = None  # (size, mtime) of a spool with nothing for us
         self._busy = threading.Lock()  # the threads of one queue in one process share these chores
 
@@ -65,6 +69,9 @@ class Maintenance:
             if now >= self._next_spool:
                 self._next_spool = now + 5.0
                 self.replay_spool()
+            if now >= self._next_rollup:
+                self._next_rollup = now + ROLLUP_EVERY
+                roll_up(self.connection, self.queue, now)
         except UNREACHABLE as exc:
             self.reachability.failed()
             log.warning("maintenance of %s skipped: Redis unreachable: %s", self.queue, exc)
@@ -76,7 +83,7 @@ class Maintenance:
         pairs = []
         for physical in self.physical:
             pairs += [keys.rq_registry("scheduled", physical), keys.rq_queue(physical)]
-        return int(self.scripts.promote(keys=pairs, args=[now, keys.wakeup(self.queue), PROMOTE_BATCH]))
+        return int(self.scripts.promote(keys=pairs, args=[now, keys.wakeup(self.queue), PROMOTE_BATCH, iso(now)]))
 
     def sweep(self, now: float) -> int:
         """Retry (or fail) the jobs whose worker stopped heartbeating. One sweeper per queue at a time.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lensops.engine import keys
+from lensops.engine import keys, timings
 from lensops.engine.runtime import DISPATCH_NAMES, JobDataError, JobDataTooLarge, read_call
 from lensops.engine.scripts import Commands
 
@@ -38,6 +38,7 @@ CLAIMED_FIELDS = (
     "retry_intervals",
     "number_of_retries",
     "enqueued_at",
+    "description",  # the type name, for the timings
 )
 
 
@@ -169,6 +170,20 @@ def _count(commands: Commands, job: ClaimedJob, now: float, what: str) -> None:
     commands.add("EXPIRE", bucket, THROUGHPUT_TTL)
 
 
+def _timing(
+    commands: Commands, job: ClaimedJob, type_name: str, outcome: str, started: float | None, now: float
+) -> None:
+    """The attempt's outcome, run time and wait time, for history and metrics (see timings.py)."""
+    # rq's description is the type name lensops enqueued; timings.record trusts declared names only.
+    type_name = type_name or (job.fields.get("description") or b"").decode(errors="replace")
+    raw = job.fields.get("enqueued_at")
+    try:  # rq's format, which fromisoformat reads as it is (3.11+): cheaper than parse_time's generality
+        enqueued_at = datetime.fromisoformat(raw.decode()).timestamp() if raw else None
+    except ValueError:
+        enqueued_at = None
+    timings.record(commands, job.queue, type_name, outcome, now, started, enqueued_at)
+
+
 def success(job: ClaimedJob, worker_name: str, result_json: bytes, started: float, now: float) -> Commands:
     commands = Commands()
     job_key, ttl = keys.rq_job(job.id), job.result_ttl
@@ -192,6 +207,7 @@ def success(job: ClaimedJob, worker_name: str, result_json: bytes, started: floa
     commands.add("HINCRBYFLOAT", worker_key, "total_working_time", round(now - started, 6))
     _release(commands, job, worker_key)
     _count(commands, job, now, "finished")
+    _timing(commands, job, "", "ok", started, now)
     return commands
 
 
@@ -223,10 +239,11 @@ def failure(
     if not error.permanent and job.retries_left > 0:
         delay = job.retry_delay()
         status = "scheduled" if delay > 0 else "queued"
-        commands.add(
-            "HSET", job_key, "status", status, "ended_at", iso(now),
-            "retries_left", job.retries_left - 1, "number_of_retries", job.attempt,
-        )  # fmt: skip
+        fields: list[Any] = ["status", status, "ended_at", iso(now), "retries_left", job.retries_left - 1,
+                             "number_of_retries", job.attempt]  # fmt: skip
+        if delay <= 0:  # back in its queue now (promote.lua stamps a delayed one when it comes due)
+            fields += ["enqueued_at", iso(now)]
+        commands.add("HSET", job_key, *fields)
         if delay > 0:
             commands.add("ZADD", keys.rq_registry("scheduled", job.origin), now + delay, job.id)
         else:
@@ -257,6 +274,10 @@ def failure(
         commands.add("HINCRBY", worker_key, "failed_job_count", 1)
         commands.add("HINCRBYFLOAT", worker_key, "total_working_time", round(now - started, 6))
     _release(commands, job, worker_key)
+    # A job recovered from a dead worker (no worker name) has no run time worth recording.
+    _timing(
+        commands, job, type_name, "failed" if status == "failed" else "retried", started if worker_key else None, now
+    )
     return commands, status
 
 

@@ -21,6 +21,7 @@ from lensops.engine import keys
 from lensops.engine.limiter import limiter_key
 from lensops.engine.outcomes import parse_time
 from lensops.engine.scripts import load_lua
+from lensops.engine.timings import TypeTimings, parse
 
 STATES: tuple[str, ...] = ("queued", "started", "scheduled", "deferred", "finished", "failed", "canceled")
 _SNAPSHOT = load_lua("snapshot", "lensops.ops")
@@ -48,6 +49,10 @@ class QueueSnapshot:
     oldest_enqueued_at: float | None
     latency: float | None  # seconds the oldest queued job has waited
     throughput: list[MinuteCount]
+    # Over the snapshot's timing window (the last 15 minutes, like the throughput), every job type together.
+    run_p50: float | None = None  # seconds a job ran
+    run_p95: float | None = None
+    wait_p95: float | None = None  # seconds a job waited from ready to started
 
     @property
     def finished_per_minute(self) -> list[int]:
@@ -115,12 +120,19 @@ def _limiter(settings: Settings, queue: str) -> tuple[str, Rate] | None:
 
 
 def collect_snapshot(
-    connection: redis.Redis, settings: Settings, *, failures: int = 20, minutes: int = 15, now: float | None = None
+    connection: redis.Redis,
+    settings: Settings,
+    *,
+    failures: int = 20,
+    minutes: int = 15,
+    timing_minutes: int = 15,
+    now: float | None = None,
 ) -> Snapshot:
     """Read the whole operator view in one round trip; writes nothing. Raises redis errors as they are."""
     now = time.time() if now is None else now
     current = int(now // 60)
     minute_list = list(range(current - minutes + 1, current + 1))
+    timing_list = list(range(current - timing_minutes + 1, current + 1))
     queues_spec = []
     for name in QUEUE_NAMES:
         limiter = _limiter(settings, name)
@@ -130,9 +142,16 @@ def collect_snapshot(
                 "physical": [{"name": keys.physical_queue(name, p), "priority": p} for p in PRIORITIES],
                 "limiter": limiter[0] if limiter else "",
                 "limit": limiter[1].amount if limiter else 0,
+                "timings": keys.timings_prefix(name, "m"),
             }
         )
-    spec = {"now": repr(now), "queues": queues_spec, "minutes": minute_list, "failures": failures}
+    spec = {
+        "now": repr(now),
+        "queues": queues_spec,
+        "minutes": minute_list,
+        "timing_minutes": timing_list,
+        "failures": failures,
+    }
     raw = json.loads(cast(bytes, connection.eval(_SNAPSHOT, 0, json.dumps(spec))))
     return Snapshot(
         taken_at=now,
@@ -165,6 +184,7 @@ def _queue(item: dict[str, Any], settings: Settings, now: float, minute_list: li
 
         used = window_use([entry.encode() for entry in _list(item.get("limiter"))], limiter[1], now)
     paused = item["paused"]
+    timing = _timing(item.get("timing"))
     return QueueSnapshot(
         name=name,
         counts={state: _int(item["counts"].get(state)) for state in STATES},
@@ -181,7 +201,22 @@ def _queue(item: dict[str, Any], settings: Settings, now: float, minute_list: li
             MinuteCount(minute, _int(row[0]), _int(row[1]), _int(row[2]))
             for minute, row in zip(minute_list, _list(item["throughput"]), strict=False)
         ],
+        run_p50=_seconds(timing.run.quantile(0.5)),
+        run_p95=_seconds(timing.run.quantile(0.95)),
+        wait_p95=_seconds(timing.wait.quantile(0.95)),
     )
+
+
+def _timing(raw: Any) -> TypeTimings:
+    """The queue's timing fields as the script merged them (metric -> value, types together)."""
+    flat: list[Any] = []
+    for metric, value in (raw if isinstance(raw, dict) else {}).items():
+        flat += [f"queue|{metric}", value]
+    return parse(flat).get("queue") or TypeTimings()
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 def _worker(raw: dict[str, Any], settings: Settings, now: float) -> WorkerSnapshot:

@@ -20,13 +20,14 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from lensops.tui.commands import DashboardCommands
-from lensops.tui.messages import OpenJob, OpenQueue, OperationRequested
+from lensops.tui.messages import OpenJob, OpenQueue, OpenTrends, OperationRequested
 from lensops.tui.operations import Operation, Outcome, perform
 from lensops.tui.screens.base import MUTATING, LiveScreen
 from lensops.tui.screens.dialogs import ConfirmScreen, HelpScreen, KeyHelp
 from lensops.tui.screens.job import JobScreen
 from lensops.tui.screens.jobs import JobsScreen
 from lensops.tui.screens.overview import OverviewScreen
+from lensops.tui.screens.trends import TrendsScreen
 from lensops.tui.source import DashboardSource
 from lensops.tui.state import DashboardState, poll_once
 from lensops.tui.widgets.table import LiveTable
@@ -121,6 +122,9 @@ class DashboardApp(App[None]):
 
     def on_open_job(self, message: OpenJob) -> None:
         self.push_screen(JobScreen(message.job_id))
+
+    def on_open_trends(self, _message: OpenTrends) -> None:
+        self.push_screen(TrendsScreen())
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

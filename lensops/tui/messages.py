@@ -26,6 +26,11 @@ class OpenJob(Message):
 
 
 @dataclass
+class OpenTrends(Message):
+    """Show processed/failed, run and wait times per queue and type over time."""
+
+
+@dataclass
 class OperationRequested(Message):
     """Change something in Redis (after confirmation, when the operation needs one)."""
 

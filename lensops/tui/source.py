@@ -15,6 +15,7 @@ import redis
 from lensops.config import Settings
 from lensops.ops import actions, control
 from lensops.ops.actions import RetryReport
+from lensops.ops.history import History, collect_history
 from lensops.ops.lookup import JobDetail, JobPage, job_detail, list_jobs
 from lensops.ops.snapshot import Snapshot, collect_snapshot
 from lensops.redis.connection import Health, check_health, describe
@@ -69,6 +70,10 @@ class DashboardSource(Protocol):
 
     def resume(self, queue: str) -> bool: ...
 
+    def history(self, range_name: str) -> History:
+        """Processed, failed, run and wait times per queue and type over 1h, 24h or 7d (the Trends view)."""
+        ...
+
 
 class RedisSource:
     """The dashboard's data over a Redis client, through lensops' read-only data layer and actions."""
@@ -118,3 +123,6 @@ class RedisSource:
 
     def resume(self, queue: str) -> bool:
         return control.resume(self.connection, queue)
+
+    def history(self, range_name: str) -> History:
+        return collect_history(self.connection, range_name)

@@ -1,8 +1,10 @@
 -- Everything the dashboard and `lensops stats` show, in one round trip; it only reads.
 -- Each read is O(1) or O(log N): the cost does not grow with the number of jobs waiting.
 -- KEYS: none (the spec names rq's and lensops' keys; see lensops.ops.snapshot)
--- ARGV[1]: JSON spec: now, queues [{name, physical [{name, priority}], limiter, limit}], minutes, failures
--- Returns JSON: {queues [...], workers [{key, fields, job}], failures [...]}.
+-- ARGV[1]: JSON spec: now, queues [{name, physical [{name, priority}], limiter, limit, timings}], minutes,
+-- timing_minutes, failures (`timings`: the queue's per-minute timing key prefix, see engine/timings.py)
+-- Returns JSON: {queues [...], workers [{key, fields, job}], failures [...]}; each queue's `timing`
+-- adds its job types' run/wait buckets and sums over timing_minutes, keyed by metric (r<k>, rs, w<k>, ws).
 local spec = cjson.decode(ARGV[1])
 local now = tonumber(spec.now)
 local out = {queues = {}, workers = {}, failures = {}}
@@ -35,6 +37,15 @@ for _, q in ipairs(spec.queues) do
     table.insert(item.throughput, redis.call('HMGET', 'lensops:tput:' .. q.name .. ':' .. minute,
                                              'finished', 'failed', 'retried'))
   end
+  local timing = {}
+  for _, minute in ipairs(spec.timing_minutes) do
+    local flat = redis.call('HGETALL', q.timings .. minute)
+    for i = 1, #flat, 2 do
+      local metric = string.match(flat[i], '|([rw][^|]*)$')  -- <type>|<metric>: run and wait only
+      if metric then timing[metric] = (timing[metric] or 0) + (tonumber(flat[i + 1]) or 0) end
+    end
+  end
+  item.timing = timing
   table.insert(out.queues, item)
 end
 for _, wkey in ipairs(redis.call('SMEMBERS', 'rq:workers')) do

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer
 
 from lensops.ops.snapshot import QueueSnapshot
-from lensops.tui.messages import OpenJob, OpenQueue
+from lensops.tui.messages import OpenJob, OpenQueue, OpenTrends
 from lensops.tui.operations import Operation, for_job
 from lensops.tui.screens.base import LiveScreen
 from lensops.tui.state import DashboardState
@@ -26,6 +26,7 @@ class OverviewScreen(LiveScreen):
         Binding("d", "remove", "Delete", id="remove", tooltip="Delete the failed job, or stop the running one"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the selected queue"),
         Binding("slash", "search", "Search", key_display="/", id="search", tooltip="Search jobs in every queue"),
+        Binding("t", "trends", "Trends", id="trends", tooltip="Processed, failed, run and wait times over time"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -133,3 +134,6 @@ class OverviewScreen(LiveScreen):
 
     def action_search(self) -> None:
         self.post_message(OpenQueue(None, None, search=True))
+
+    def action_trends(self) -> None:
+        self.post_message(OpenTrends())
