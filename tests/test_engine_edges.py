@@ -18,6 +18,7 @@ from lensops.engine.spool import Spool, SpooledJob
 from lensops.engine.worker import QueueWorker
 from lensops.ops.actions import cancel
 from lensops.ops.lookup import list_jobs
+from lensops.ops.snapshot import collect_snapshot
 from lensops.redis.connection import RedisUnavailable
 from tests.conftest import run_burst
 from tests.pool_helpers import stop, wait_for, write_config
@@ -40,7 +41,7 @@ def test_dependents_of_a_job_kept_zero_seconds_still_run(make_settings, connecti
     parent = producer.enqueue("system.noop", {}).id
     producer.enqueue("system.noop", {}, depends_on=parent)
     assert run_burst(settings, connection) == 2
-    assert connection.hgetall(keys.throughput("scheduled", int(time.time() // 60))).get(b"finished") == b"2"
+    assert collect_snapshot(connection, settings).queue("scheduled").finished_per_minute[-1] == 2
 
 
 def test_a_retried_settle_neither_applies_twice_nor_claims_a_second_job(producer, connection):
@@ -50,14 +51,7 @@ def test_a_retried_settle_neither_applies_twice_nor_claims_a_second_job(producer
     claimed = worker._settle(None, claim_next=True)
     outcome = worker.runner.execute(claimed)
     claim = worker._claim_args()
-    args = [
-        claimed.member,
-        json.dumps(outcome.commands.ops),
-        worker._spec,
-        worker._guard,
-        *claim,
-        *outcome.commands.argv,
-    ]
+    args = [claimed.member, outcome.commands.ops_json, worker.key, "", *claim, *outcome.commands.argv]
     wip = keys.rq_registry("started", "scheduled")
     owned_1, job_1, _ = worker.scripts.settle(keys=[wip], args=args)
     owned_2, job_2, _ = worker.scripts.settle(keys=[wip], args=args)  # the first reply was "lost"

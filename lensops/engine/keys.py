@@ -74,11 +74,6 @@ def wakeup(queue: str) -> str:
     return f"lensops:wakeup:{queue}"
 
 
-def throughput(queue: str, minute: int) -> str:
-    """Hash of finished/failed counts for `queue` during one minute (epoch minute)."""
-    return f"lensops:tput:{queue}:{minute}"
-
-
 def failures() -> str:
     """Capped list of the most recent failures (JSON), newest first, for the dashboard."""
     return "lensops:failures"

@@ -17,7 +17,7 @@ from lensops.engine import keys
 from lensops.engine.liveness import Reachability, resumed_at
 from lensops.engine.outcomes import ClaimedJob, Failure, failure, iso
 from lensops.engine.rollup import roll_up
-from lensops.engine.scripts import Scripts
+from lensops.engine.scripts import NO_CLAIM, Scripts
 from lensops.redis.connection import UNREACHABLE
 
 log = logging.getLogger("lensops.engine.maintenance")
@@ -104,7 +104,7 @@ class Maintenance:
             wip = keys.rq_registry("started", physical)
             for member in cast(list[bytes], self.connection.zrangebyscore(wip, "-inf", now)):
                 job_id, _, execution = member.decode().rpartition(":")
-                worker = cast(bytes | None, self.connection.hget(keys.rq_execution(job_id, execution), "worker_name"))
+                worker = cast(bytes | None, self.connection.hget(keys.rq_job(job_id), "worker_name"))
                 who = worker.decode() if worker else "unknown"
                 reason = f"worker {who} stopped heartbeating (dead for over {self.settings.worker.dead_after:g}s)"
                 recovered += recover(
@@ -181,9 +181,8 @@ def recover(
     meta = _meta(fields)
     now = time.time()
     commands, status = failure(job, "", Failure("WorkerDied", reason, ""), now, now, str(meta.get("type", "")))
-    options = json.dumps({"lapsed_before": repr(lapsed_before)} if lapsed_before is not None else {})
-    no_claim = ["", "", "", ""]
-    args = [member, commands.ops_json, "", options, *no_claim, *commands.argv]
+    sweeper = repr(lapsed_before) if lapsed_before is not None else ""
+    args = [member, commands.ops_json, "", sweeper, *NO_CLAIM, *commands.argv]
     owned, _, _ = scripts.settle(keys=[wip], args=args)
     if owned == 1:
         log.warning("job %s: %s -> %s", job_id, reason, status)

@@ -20,7 +20,6 @@ from lensops.engine.runtime import DISPATCH_NAMES, JobDataError, JobDataTooLarge
 from lensops.engine.scripts import Commands
 
 FAILURES_KEPT = 200  # the dashboard's "recent failures" list
-THROUGHPUT_TTL = 3 * 3600
 RESULT_SUCCESSFUL, RESULT_FAILED = "1", "2"  # rq's Result.Type values
 
 
@@ -156,18 +155,17 @@ def parse_time(text: str | bytes | None) -> float | None:
         return None
 
 
-def _release(commands: Commands, job: ClaimedJob, worker_key: str | None) -> None:
-    commands.add("DEL", keys.rq_execution(job.id, job.execution), keys.stop_request(job.id))
-    commands.add("ZREM", keys.rq_executions(job.id), job.execution)
-    if worker_key:  # None when a sweeper settles for a worker that is gone
-        commands.add("HSET", worker_key, "state", "idle")
-        commands.add("HDEL", worker_key, "current_job", "current_execution")
+def _release(commands: Commands, job: ClaimedJob) -> None:
+    # The worker's hash is released by its next claim (or, when it claims nothing, by worker.py).
+    commands.add("DEL", keys.stop_request(job.id))
 
 
-def _count(commands: Commands, job: ClaimedJob, now: float, what: str) -> None:
-    bucket = keys.throughput(job.queue, int(now // 60))
-    commands.add("HINCRBY", bucket, what, 1)
-    commands.add("EXPIRE", bucket, THROUGHPUT_TTL)
+def release_worker(commands: Commands, worker_name: str) -> Commands:
+    """The worker holds no job: for a settle that claims nothing next (a claim writes these itself)."""
+    worker_key = keys.rq_worker(worker_name)
+    commands.add("HSET", worker_key, "state", "idle")
+    commands.add("HDEL", worker_key, "current_job", "current_execution")
+    return commands
 
 
 def _timing(
@@ -202,11 +200,8 @@ def success(job: ClaimedJob, worker_name: str, result_json: bytes, started: floa
         if ttl > 0:
             commands.add("EXPIRE", job_key, ttl)
             commands.add("EXPIRE", results, ttl)
-    worker_key = keys.rq_worker(worker_name)
-    commands.add("HINCRBY", worker_key, "successful_job_count", 1)
-    commands.add("HINCRBYFLOAT", worker_key, "total_working_time", round(now - started, 6))
-    _release(commands, job, worker_key)
-    _count(commands, job, now, "finished")
+    commands.add("HINCRBY", keys.rq_worker(worker_name), "successful_job_count", 1)
+    _release(commands, job)
     _timing(commands, job, "", "ok", started, now)
     return commands
 
@@ -249,7 +244,6 @@ def failure(
         else:
             commands.add("RPUSH", keys.rq_queue(job.origin), job.id)
             commands.add("LPUSH", keys.wakeup(job.queue), 1)
-        _count(commands, job, now, "retried")
     else:
         status = "failed"
         commands.add(
@@ -268,12 +262,10 @@ def failure(
         }
         commands.add("LPUSH", keys.failures(), json.dumps(summary))
         commands.add("LTRIM", keys.failures(), 0, FAILURES_KEPT - 1)
-        _count(commands, job, now, "failed")
     worker_key = keys.rq_worker(worker_name) if worker_name else None
     if worker_key:
         commands.add("HINCRBY", worker_key, "failed_job_count", 1)
-        commands.add("HINCRBYFLOAT", worker_key, "total_working_time", round(now - started, 6))
-    _release(commands, job, worker_key)
+    _release(commands, job)
     # A job recovered from a dead worker (no worker name) has no run time worth recording.
     _timing(
         commands, job, type_name, "failed" if status == "failed" else "retried", started if worker_key else None, now
@@ -292,7 +284,7 @@ def canceled(job: ClaimedJob, worker_name: str, started: float, now: float, reas
               "worker": worker_name, "permanent": True}  # fmt: skip
     commands.add("RPUSH", keys.attempts(job.id), json.dumps(record))
     commands.add("EXPIRE", keys.attempts(job.id), ttl)
-    _release(commands, job, keys.rq_worker(worker_name))
+    _release(commands, job)
     return commands
 
 
@@ -306,7 +298,7 @@ def put_back(job: ClaimedJob, worker_name: str, retry_at: float | None = None) -
     else:
         commands.add("HSET", job_key, "status", "scheduled")
         commands.add("ZADD", keys.rq_registry("scheduled", job.origin), retry_at, job.id)
-    _release(commands, job, keys.rq_worker(worker_name))
+    _release(commands, job)
     return commands
 
 

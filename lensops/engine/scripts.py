@@ -34,16 +34,18 @@ PROMOTE = load_lua("promote")
 BEAT = load_lua("beat")
 
 
-# SETTLE's fixed arguments before the commands' values: the member, the ops, the claim spec, the
-# guard options, and the claim's now, now (ISO), deadline and execution id.
-SETTLE_FIXED_ARGS = 8
+# SETTLE's fixed arguments before the commands' values (see settle.lua): the member, the commands,
+# the worker, the sweeper's lapsed_before, and the claim's queue, worker name, now (ISO), deadline,
+# execution id and whether LMPOP exists.
+SETTLE_FIXED_ARGS = 10
+NO_CLAIM = ("", "", "", "", "", "")  # a settle that claims nothing (the sweeper, a stopping worker)
 
 
 class Commands:
     """Builds the bookkeeping command list for SETTLE: literal command names, values by ARGV index.
 
-    The list's JSON depends only on the commands and their argument counts, which repeat from job
-    to job: it is encoded once per shape.
+    Sent as a flat JSON list of name, value count, name, value count...: its encoding depends only
+    on the commands and their counts, which repeat from job to job, so it is encoded once per shape.
     """
 
     __slots__ = ("_shape", "argv")
@@ -71,7 +73,7 @@ class Commands:
         shape = tuple(self._shape)
         encoded = _ENCODED_OPS.get(shape)
         if encoded is None:
-            encoded = _ENCODED_OPS[shape] = json.dumps(self.ops)
+            encoded = _ENCODED_OPS[shape] = json.dumps([item for pair in shape for item in pair])
         return encoded
 
     def __bool__(self) -> bool:

@@ -10,7 +10,6 @@ liveness.py), Redis or not.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -18,7 +17,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -27,8 +26,8 @@ from lensops.engine import keys
 from lensops.engine.execution import JobRunner, Outcome
 from lensops.engine.liveness import Progress, Reachability, register_worker, send_beat
 from lensops.engine.maintenance import Maintenance
-from lensops.engine.outcomes import CLAIMED_FIELDS, ClaimedJob, iso
-from lensops.engine.scripts import Scripts
+from lensops.engine.outcomes import CLAIMED_FIELDS, ClaimedJob, iso, release_worker
+from lensops.engine.scripts import NO_CLAIM, Scripts
 from lensops.redis.connection import ACCESS_DENIED, UNREACHABLE
 
 log = logging.getLogger("lensops.engine.worker")
@@ -62,18 +61,7 @@ class QueueWorker:
         self.reachability = reachability or Reachability()
         self.maintenance = maintenance or Maintenance(settings, connection, queue, self.scripts, self.reachability)
         self.runner = JobRunner(settings, connection, queue, self.name, self.progress)
-        # What every claim of this worker sends unchanged: encoded once.
-        self._spec = json.dumps(
-            {
-                "paused": keys.paused(queue),
-                "worker": self.key,
-                "queues": [keys.rq_queue(q) for q in keys.physical_queues(queue)],
-                "worker_name": self.name,
-                "ttl": int(settings.worker.dead_after) + 60,
-                "fields": CLAIMED_FIELDS,
-            }
-        )
-        self._guard = json.dumps({"worker": self.key})
+        self._lmpop = ""  # "1" once the server is known to have LMPOP (Redis 7+): one pop per claim
         self.stop_requested = False
         self._current: ClaimedJob | None = None
         self._heartbeat_stop = threading.Event()
@@ -94,6 +82,8 @@ class QueueWorker:
 
     def register(self, *, fresh: bool = True) -> None:
         register_worker(self.connection, self.name, self.queue, os.getpid(), self.settings, fresh=fresh)
+        version = str(cast(dict[str, Any], self.connection.info("server")).get("redis_version", "0"))
+        self._lmpop = "1" if int(version.split(".")[0]) >= 7 else ""
 
     def unregister(self) -> None:
         with self.connection.pipeline() as pipe:
@@ -190,9 +180,11 @@ class QueueWorker:
 
     # -- Redis round trips -----------------------------------------------------------------------
     def _claim_args(self) -> list[str]:
-        """This claim's now, now (ISO), heartbeat deadline and new execution id."""
+        """SETTLE's claim arguments: the queue, this worker, now (ISO), the heartbeat deadline, a new
+        execution id, and whether the server has LMPOP."""
         now = time.time()
-        return [repr(now), iso(now), repr(now + self.settings.worker.dead_after), uuid.uuid4().hex]
+        deadline = repr(now + self.settings.worker.dead_after)
+        return [self.queue, self.name, iso(now), deadline, uuid.uuid4().hex, self._lmpop]
 
     def _settle(self, pending: Outcome | None, claim_next: bool) -> ClaimedJob | None:
         """Apply the previous outcome (if any) and claim the next job; retried while Redis is away.
@@ -202,14 +194,14 @@ class QueueWorker:
         """
         if pending is None and not claim_next:
             return None
-        spec = self._spec if claim_next else ""
-        claim = self._claim_args() if claim_next else ["", "", "", ""]
+        claim = self._claim_args() if claim_next else NO_CLAIM
         if pending is not None:
+            if not claim_next:
+                release_worker(pending.commands, self.name)
             wip = keys.rq_registry("started", pending.job.origin)
-            ops = pending.commands.ops_json
-            args = [pending.job.member, ops, spec, self._guard, *claim, *pending.commands.argv]
+            args = [pending.job.member, pending.commands.ops_json, self.key, "", *claim, *pending.commands.argv]
         else:
-            wip, args = keys.rq_registry("started", self.queue), ["", "", spec, self._guard, *claim]
+            wip, args = keys.rq_registry("started", self.queue), ["", "", self.key, "", *claim]
         wait = 0.2
         give_up_at: float | None = None
         while True:
@@ -242,7 +234,7 @@ class QueueWorker:
             return None
         job_id, origin, values = claimed
         fields = {name: value for name, value in zip(CLAIMED_FIELDS, values, strict=True) if value is not None}
-        job = ClaimedJob(job_id.decode(), claim[3], origin.decode(), fields)
+        job = ClaimedJob(job_id.decode(), claim[4], origin.decode(), fields)
         self._current = job
         return job
 

@@ -3,7 +3,7 @@
 -- (which sees them alive locally even while a handler holds the GIL).
 -- KEYS: worker hash keys (rq:worker:<name>)
 -- ARGV[1]: now (ISO, rq's format); ARGV[2]: now (epoch seconds); ARGV[3]: dead_after (seconds);
--- ARGV[4]: ttl of the worker hash and execution record (seconds)
+-- ARGV[4]: ttl of the worker hash (seconds)
 -- Returns {workers whose registration is missing (Redis lost it: the worker registers again; the
 -- beat writes nothing for it), {job id, ...} an operator asked to stop}.
 local missing, stops = {}, {}
@@ -18,10 +18,7 @@ for _, wkey in ipairs(KEYS) do
     local exec = redis.call('HGET', wkey, 'current_execution')
     if job and exec then
       local origin = redis.call('HGET', 'rq:job:' .. job, 'origin')
-      if origin then
-        redis.call('ZADD', 'rq:wip:' .. origin, 'XX', deadline, job .. ':' .. exec)
-        redis.call('EXPIRE', 'rq:execution:' .. job .. ':' .. exec, ARGV[4])
-      end
+      if origin then redis.call('ZADD', 'rq:wip:' .. origin, 'XX', deadline, job .. ':' .. exec) end
       if redis.call('EXISTS', 'lensops:stop:' .. job) == 1 then table.insert(stops, job) end
     end
   end

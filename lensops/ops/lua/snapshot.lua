@@ -3,8 +3,10 @@
 -- KEYS: none (the spec names rq's and lensops' keys; see lensops.ops.snapshot)
 -- ARGV[1]: JSON spec: now, queues [{name, physical [{name, priority}], limiter, limit, timings}], minutes,
 -- timing_minutes, failures (`timings`: the queue's per-minute timing key prefix, see engine/timings.py)
--- Returns JSON: {queues [...], workers [{key, fields, job}], failures [...]}; each queue's `timing`
--- adds its job types' run/wait buckets and sums over timing_minutes, keyed by metric (r<k>, rs, w<k>, ws).
+-- Returns JSON: {queues [...], workers [{key, fields, job}], failures [...]}; each queue's `throughput`
+-- is {finished, failed, retried} per minute of `minutes`, counted from the timings (every attempt a
+-- worker ran is in a run bucket: finished = runs - failed - retried + lost), and its `timing` adds its
+-- job types' run/wait buckets and sums over timing_minutes, keyed by metric (r<k>, rs, w<k>, ws).
 local spec = cjson.decode(ARGV[1])
 local now = tonumber(spec.now)
 local out = {queues = {}, workers = {}, failures = {}}
@@ -33,19 +35,30 @@ for _, q in ipairs(spec.queues) do
   if q.limiter ~= '' then
     item.limiter = redis.call('LRANGE', q.limiter, 0, q.limit - 1)
   end
-  for _, minute in ipairs(spec.minutes) do
-    table.insert(item.throughput, redis.call('HMGET', 'lensops:tput:' .. q.name .. ':' .. minute,
-                                             'finished', 'failed', 'retried'))
-  end
-  local timing = {}
-  for _, minute in ipairs(spec.timing_minutes) do
+  local timing, counted = {}, {}
+  for _, minute in ipairs(spec.minutes) do counted[minute] = true end
+  for _, minute in ipairs(spec.timing_minutes) do timing[minute] = true end
+  local merged = {}
+  for minute in pairs(counted) do merged[minute] = true end
+  for minute in pairs(timing) do merged[minute] = true end
+  local per_minute, metrics = {}, {}
+  for minute in pairs(merged) do
     local flat = redis.call('HGETALL', q.timings .. minute)
+    local runs, failed, retried, lost = 0, 0, 0, 0
     for i = 1, #flat, 2 do
-      local metric = string.match(flat[i], '|([rw][^|]*)$')  -- <type>|<metric>: run and wait only
-      if metric then timing[metric] = (timing[metric] or 0) + (tonumber(flat[i + 1]) or 0) end
+      local metric, value = string.match(flat[i], '|([^|]*)$'), tonumber(flat[i + 1]) or 0
+      if metric then
+        if string.match(metric, '^r%-?%d+$') then runs = runs + value
+        elseif metric == 'failed' then failed = failed + value
+        elseif metric == 'retried' then retried = retried + value
+        elseif metric == 'lost' then lost = lost + value end
+        if timing[minute] and string.match(metric, '^[rw]') then metrics[metric] = (metrics[metric] or 0) + value end
+      end
     end
+    per_minute[minute] = {runs - failed - retried + lost, failed, retried}
   end
-  item.timing = timing
+  for _, minute in ipairs(spec.minutes) do table.insert(item.throughput, per_minute[minute]) end
+  item.timing = metrics
   table.insert(out.queues, item)
 end
 for _, wkey in ipairs(redis.call('SMEMBERS', 'rq:workers')) do
