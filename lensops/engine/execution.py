@@ -8,6 +8,7 @@ raises them as asynchronous exceptions, under a lock the handler's end also take
 
 from __future__ import annotations
 
+import _signal  # signal's own getsignal without the enum wrapping, which costs more than the call
 import ctypes
 import json
 import logging
@@ -80,7 +81,7 @@ class _Alarm:
 
     @contextmanager
     def __call__(self, timeout: int) -> Iterator[None]:
-        if signal.getsignal(signal.SIGALRM) != self._fire:  # first job, or something else took it since
+        if _signal.getsignal(signal.SIGALRM) != self._fire:  # first job, or something else took it since
             signal.signal(signal.SIGALRM, self._fire)
         self.timeout = timeout
         signal.setitimer(signal.ITIMER_REAL, timeout)

@@ -12,6 +12,7 @@ import json
 import time
 import zlib
 from dataclasses import dataclass
+from functools import cache
 
 from lensops.config import Settings
 from lensops.engine import keys
@@ -32,7 +33,7 @@ class PreparedJob:
     queue: str
     priority: str
     due: float | None  # epoch seconds for a delayed job
-    payload_json: str  # the validated payload, as stored
+    payload_json: bytes  # the validated payload, as stored (JSON)
     statics: str  # JSON list of the fields shared by every job of its type, queue and priority
 
     @property
@@ -42,8 +43,13 @@ class PreparedJob:
     @property
     def data(self) -> bytes:
         """rq's `data` field: the call rq records, (function, instance, args, kwargs), as JSON."""
-        raw = f'["{DISPATCH}",null,[{json.dumps(self.type_name)},{self.payload_json}],{{}}]'.encode()
+        raw = _call_head(self.type_name) + self.payload_json + b"],{}]"
         return zlib.compress(raw) if len(raw) >= COMPRESS_FROM else raw
+
+
+@cache
+def _call_head(type_name: str) -> bytes:
+    return f'["{DISPATCH}",null,[{json.dumps(type_name)},'.encode()
 
 
 def statics(settings: Settings, type_name: str, queue: str, priority: str) -> str:

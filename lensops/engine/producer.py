@@ -10,10 +10,11 @@ run inline, spool to disk, or raise (fallback.py).
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from lensops.durations import format_size, parse_duration
 from lensops.engine import keys
 from lensops.engine.fallback import Enqueued, FallbackPlan
 from lensops.engine.layout import PreparedJob, now_iso, statics
-from lensops.engine.registry import PayloadError, UnknownJobType, get_job_type
+from lensops.engine.registry import JobType, PayloadError, UnknownJobType, get_job_type
 from lensops.engine.scripts import Scripts
 from lensops.engine.spool import ReplayReport, Spool, SpooledJob
 from lensops.redis.connection import (
@@ -60,6 +61,21 @@ def when_due(delay: Any = None, at: datetime | None = None) -> float | None:
     return time.time() + seconds if seconds > 0 else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    job_type: JobType
+    carries_priority: bool  # its payload has a `priority` field
+    serialize: Callable[[Any], bytes]  # the payload model as JSON (pydantic's serializer)
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    queue: str
+    priority: str
+    statics: str
+    max_payload: int
+
+
 class Producer:
     """Enqueues jobs with one settings object and one connection (both loaded lazily)."""
 
@@ -67,7 +83,8 @@ class Producer:
         self._settings = settings
         self._connection = connection
         self._scripts: Scripts | None = None
-        self._statics: dict[tuple[str, str, str], str] = {}
+        self._kinds: dict[str, _Kind] = {}  # per job type, what preparing its jobs needs
+        self._routes: dict[tuple[str, str | None, str | None], _Route] = {}
         self._lock = threading.Lock()
 
     @property
@@ -111,31 +128,42 @@ class Producer:
     ) -> PreparedJob:
         """Validate one job and lay it out for writing. Raises UnknownJobType, PayloadError (each bad
         field, or a payload over the queue's `max_payload`), ValueError (priority, delay, queue, id)."""
-        job_type = get_job_type(type_name)
-        model = job_type.validate(payload)
-        priority = priority or getattr(model, "priority", None) or job_type.default_priority
-        if priority not in PRIORITIES:
-            raise ValueError(f"unknown priority {priority!r} (priorities: {', '.join(PRIORITIES)})")
-        queue = queue or job_type.queue
-        policy = self.settings.queue(queue)
-        payload_json = model.model_dump_json()
-        size = len(payload_json) if payload_json.isascii() else len(payload_json.encode())
-        if size > policy.max_payload:
+        kind = self._kinds.get(type_name) or self._kind(type_name)
+        model = kind.job_type.validate(payload)
+        if not priority and kind.carries_priority:  # a payload may say its own priority
+            priority = getattr(model, "priority", None)
+        route = self._routes.get((type_name, queue, priority)) or self._route(kind, queue, priority)
+        payload_json = kind.serialize(model)
+        if len(payload_json) > route.max_payload:
             reason = (
-                f"{format_size(size)}, more than the {queue} queue's max_payload of "
-                f"{format_size(policy.max_payload)} (pass large content by reference, e.g. a file path, or "
-                f"raise [queues.{queue}] max_payload)"
+                f"{format_size(len(payload_json))}, more than the {route.queue} queue's max_payload of "
+                f"{format_size(route.max_payload)} (pass large content by reference, e.g. a file path, or "
+                f"raise [queues.{route.queue}] max_payload)"
             )
             raise PayloadError(type_name, [("payload", reason)])
         if job_id is not None and not job_id:
             raise ValueError("a job id must not be empty")
-        key = (type_name, queue, priority)
-        shared = self._statics.get(key)
-        if shared is None:
-            shared = self._statics[key] = statics(self.settings, type_name, queue, priority)
-        return PreparedJob(
-            job_id or uuid.uuid4().hex, type_name, queue, priority, when_due(delay, at), payload_json, shared
+        due = when_due(delay, at) if delay is not None or at is not None else None
+        job_id = job_id or os.urandom(16).hex()
+        return PreparedJob(job_id, type_name, route.queue, route.priority, due, payload_json, route.statics)
+
+    def _kind(self, type_name: str) -> _Kind:
+        job_type = get_job_type(type_name)
+        kind = self._kinds[type_name] = _Kind(
+            job_type, "priority" in job_type.payload.model_fields, job_type.payload.__pydantic_serializer__.to_json
         )
+        return kind
+
+    def _route(self, kind: _Kind, queue: str | None, priority: str | None) -> _Route:
+        """Where jobs of a kind go for (queue, priority) as given: checked once, then looked up."""
+        chosen = priority or kind.job_type.default_priority
+        if chosen not in PRIORITIES:
+            raise ValueError(f"unknown priority {chosen!r} (priorities: {', '.join(PRIORITIES)})")
+        target = queue or kind.job_type.queue
+        policy = self.settings.queue(target)  # KeyError naming the queues
+        shared = statics(self.settings, kind.job_type.name, target, chosen)
+        route = self._routes[(kind.job_type.name, queue, priority)] = _Route(target, chosen, shared, policy.max_payload)
+        return route
 
     # -- one job --------------------------------------------------------------------------------
     def enqueue(
@@ -203,21 +231,21 @@ class Producer:
         `enqueue` raises (when Redis goes away, the jobs of "spool" queues are spooled in one write).
         """
         prepared = self._prepare_all(list(jobs))
+        chunks = [prepared[start : start + CHUNK] for start in range(0, len(prepared), CHUNK)]
         results: list[Enqueued] = []
-        for start in range(0, len(prepared), CHUNK):
-            chunk = prepared[start : start + CHUNK]
-            try:
-                created = self._write_chunk(chunk)
-            except ACCESS_DENIED as exc:
-                raise access_denied(self._connection, self.settings.redis.url, exc) from None
-            except UNREACHABLE as exc:
-                plan = self._fallback_plan(exc)
-                confirmed = self._confirm(chunk) if plan.sent else None
-                if confirmed is None:
-                    return results + plan.handle(prepared[start:], exc, done=results)
-                results += confirmed
-                continue
-            results += [self._status(job, made) for job, made in zip(chunk, created, strict=True)]
+        try:
+            # Pipelined: Redis writes one chunk while the next is encoded and sent.
+            for chunk, created in zip(chunks, self.scripts.enqueue_many.stream(map(_chunk_args, chunks)), strict=False):
+                results += [self._status(job, bool(made)) for job, made in zip(chunk, created, strict=True)]
+        except ACCESS_DENIED as exc:
+            raise access_denied(self._connection, self.settings.redis.url, exc) from None
+        except UNREACHABLE as exc:
+            rest = prepared[len(results) :]
+            plan = self._fallback_plan(exc)
+            confirmed = self._confirm(rest) if plan.sent else None
+            if confirmed is None:
+                return results + plan.handle(rest, exc, done=results)
+            results += confirmed
         return results
 
     def _prepare_all(self, specs: Sequence[JobSpec]) -> list[PreparedJob]:
@@ -237,16 +265,6 @@ class Producer:
             raise PayloadError("enqueue_many", problems)
         return prepared
 
-    def _write_chunk(self, chunk: list[PreparedJob]) -> list[bool]:
-        groups: dict[str, int] = {}
-        args: list[Any] = [now_iso(), ""]
-        for job in chunk:
-            group = groups.setdefault(job.statics, len(groups) + 1)
-            mode = "schedule" if job.due is not None else "queue"
-            args += [job.id, mode, job.due or 0, group, job.data]
-        args[1] = "[" + ",".join(groups) + "]"
-        return [bool(made) for made in self.scripts.enqueue_many(args=args)]
-
     # -- when Redis is away ---------------------------------------------------------------------
     def _fallback_plan(self, exc: BaseException) -> FallbackPlan:
         plan = FallbackPlan.after(exc, self.settings, self._where(), self.target)
@@ -257,7 +275,8 @@ class Producer:
         """Send the jobs once more after a lost reply: they are there either way if Redis answers (a
         "duplicate" is our own first write). None if Redis still does not answer."""
         try:
-            self._write_chunk(jobs)
+            for start in range(0, len(jobs), CHUNK):
+                self.scripts.enqueue_many(args=_chunk_args(jobs[start : start + CHUNK]))
         except UNREACHABLE:
             self._forget_connection()
             return None
@@ -285,8 +304,19 @@ class Producer:
         """
         get_job_type(job.type)  # validated when it was spooled; the type must still exist here
         shared = statics(self.settings, job.type, job.queue, job.priority)
-        payload_json = json.dumps(job.payload, separators=(",", ":"))
+        payload_json = json.dumps(job.payload, separators=(",", ":")).encode()
         return self._write(PreparedJob(job.id, job.type, job.queue, job.priority, job.due, payload_json, shared))
+
+
+def _chunk_args(chunk: list[PreparedJob]) -> list[Any]:
+    """enqueue_many.lua's arguments for a chunk: now, the shared field lists, then 5 per job."""
+    groups: dict[str, int] = {}
+    args: list[Any] = [now_iso(), ""]
+    for job in chunk:
+        group = groups.setdefault(job.statics, len(groups) + 1)
+        args += [job.id, "schedule" if job.due is not None else "queue", job.due or 0, group, job.data]
+    args[1] = "[" + ",".join(groups) + "]"
+    return args
 
 
 _default = Producer()

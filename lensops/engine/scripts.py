@@ -7,11 +7,12 @@ queue lists, registries), so jobs stay readable by ``rq info`` and rq-dashboard.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -117,6 +118,35 @@ class HotScript:
                 return conn.read_response()
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             conn.disconnect()  # a half-read reply must not be read by the next command
+            raise
+
+    def stream(self, calls: Iterable[Sequence[Any]], window: int = 2) -> Iterator[Any]:
+        """Run the script once per argument list (taken from `calls` only as they are sent), `window`
+        calls in flight at a time: Redis runs one while the next is built and sent. Yields each reply
+        in order; every reply in flight is read before an error is raised, so the connection stays
+        usable."""
+        conn = self._connection()
+        pending, upcoming = 0, iter(calls)
+        try:
+            conn.send_command("SCRIPT", "LOAD", self.source)  # once, so no call in flight meets NOSCRIPT
+            conn.read_response()
+            while True:
+                while pending < window and (args := next(upcoming, None)) is not None:
+                    conn.send_command("EVALSHA", self.sha, 0, *args)
+                    pending += 1
+                if not pending:
+                    return
+                try:
+                    reply = conn.read_response()
+                except redis.ResponseError:
+                    for _ in range(pending - 1):  # drain what is still in flight
+                        with contextlib.suppress(redis.ResponseError):
+                            conn.read_response()
+                    raise
+                pending -= 1
+                yield reply
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            conn.disconnect()
             raise
 
 

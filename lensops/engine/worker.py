@@ -62,6 +62,7 @@ class QueueWorker:
         self.maintenance = maintenance or Maintenance(settings, connection, queue, self.scripts, self.reachability)
         self.runner = JobRunner(settings, connection, queue, self.name, self.progress)
         self._lmpop = ""  # "1" once the server is known to have LMPOP (Redis 7+): one pop per claim
+        self._execution_prefix, self._claims = uuid.uuid4().hex[:20], 0
         self.stop_requested = False
         self._current: ClaimedJob | None = None
         self._heartbeat_stop = threading.Event()
@@ -184,7 +185,8 @@ class QueueWorker:
         execution id, and whether the server has LMPOP."""
         now = time.time()
         deadline = repr(now + self.settings.worker.dead_after)
-        return [self.queue, self.name, iso(now), deadline, uuid.uuid4().hex, self._lmpop]
+        self._claims += 1  # an execution id: unique per worker (random prefix) and claim
+        return [self.queue, self.name, iso(now), deadline, f"{self._execution_prefix}{self._claims:x}", self._lmpop]
 
     def _settle(self, pending: Outcome | None, claim_next: bool) -> ClaimedJob | None:
         """Apply the previous outcome (if any) and claim the next job; retried while Redis is away.

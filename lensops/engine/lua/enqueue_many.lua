@@ -5,7 +5,7 @@
 -- ("queue" | "schedule"), score, index into ARGV[2] (from 1), data.
 -- Returns a list of 1 (created) or 0 (the id existed), one per job.
 local groups = cjson.decode(ARGV[2])
-local created, woken = {}, {}
+local created, woken, listed = {}, {}, {}
 for i = 3, #ARGV, 5 do
   local id, mode, score, group, data = ARGV[i], ARGV[i + 1], ARGV[i + 2], groups[tonumber(ARGV[i + 3])], ARGV[i + 4]
   local jkey = 'rq:job:' .. id
@@ -24,7 +24,10 @@ for i = 3, #ARGV, 5 do
       local logical = string.match(origin, '^[^:]+')
       woken[logical] = (woken[logical] or 0) + 1
     end
-    redis.call('SADD', 'rq:queues', 'rq:queue:' .. origin)
+    if not listed[origin] then
+      redis.call('SADD', 'rq:queues', 'rq:queue:' .. origin)
+      listed[origin] = true
+    end
     table.insert(created, 1)
   end
 end
