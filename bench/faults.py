@@ -279,8 +279,13 @@ def smtp_mid_send(root: Path, jobs: int) -> Counts:
     kills = min(jobs, 100)
     pool: subprocess.Popen[bytes] | None = None
 
-    def kill_sender(received: int) -> None:
-        if pool is not None:
+    killed: set[bytes] = set()
+
+    def kill_sender(message: bytes) -> None:
+        # Each job's first send only: the retry shows whether a copy goes out.
+        job = next((line for line in message.splitlines() if line.startswith(b"X-Lensops-Job:")), b"")
+        if pool is not None and job not in killed:
+            killed.add(job)
             for child in children_of(pool.pid):
                 os.kill(child, signal.SIGKILL)
 

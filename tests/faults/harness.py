@@ -221,7 +221,7 @@ class SlowAcceptingSmtp:
     the sender there), then waits `delay` before its 250: the window in which a crash used to send
     the message twice."""
 
-    def __init__(self, delay: float = 0.2, on_message: Callable[[int], object] | None = None) -> None:
+    def __init__(self, delay: float = 0.2, on_message: Callable[[bytes], object] | None = None) -> None:
         from tests.redis_server import free_port
 
         self.delay = delay
@@ -235,7 +235,7 @@ class SlowAcceptingSmtp:
 
         self.messages.append(envelope.content)
         if self.on_message is not None:
-            self.on_message(len(self.messages))
+            self.on_message(envelope.content)
         await asyncio.sleep(self.delay)
         return "250 2.0.0 Ok: queued"
 
