@@ -123,6 +123,7 @@ class JobRunner:
         self._interrupt_lock = threading.Lock()
         self._running: str | None = None  # id of the job whose handler runs
         self._stop_job: str | None = None  # a job an operator asked to stop (main-thread mode)
+        self.stop_asked_at: float | None = None  # monotonic time a stop was raised into the thread
         # Enqueues refuse payloads over max_payload; a job's data past this is forged (a zlib bomb).
         self._data_limit = max(DATA_CEILING, 2 * self.policy.max_payload)
 
@@ -142,7 +143,10 @@ class JobRunner:
         if self._running != job_id:
             return False
         if self.thread_id is not None:
-            return self.interrupt(JobStopped)
+            asked = self.interrupt(JobStopped)
+            if asked and self.stop_asked_at is None:
+                self.stop_asked_at = time.monotonic()
+            return asked
         self._stop_job = job_id
         return True
 
@@ -197,6 +201,7 @@ class JobRunner:
             finally:
                 with self._interrupt_lock:
                     self._running, self._in_handler = None, False
+                    self.stop_asked_at = None
                 self.progress.job_ended()
 
     def _limiter_for(self, job_type: JobType) -> SharedLimiter | None:

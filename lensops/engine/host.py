@@ -120,9 +120,13 @@ class WorkerHost:
         log.info("%s: letting running jobs finish, then stopping", signal.Signals(signum).name)
 
     def _enforce_timeouts(self, now: float) -> QueueWorker | None:
-        """Raise a job's timeout into its thread; return a worker whose job ignored it past the grace."""
+        """Raise a job's timeout into its thread; return a worker whose job ignored it (or an
+        operator's stop, blocked in C) past the grace."""
         grace = max(self.settings.worker.heartbeat, 1.0)
         for worker in self.workers:
+            asked = worker.runner.stop_asked_at
+            if asked is not None and now - asked > grace:
+                return worker
             busy, seconds = worker.progress.observe(now)
             if not busy or seconds <= worker.progress.timeout:
                 continue
@@ -135,7 +139,7 @@ class WorkerHost:
         if not self.recycling:
             self.recycling = True
             log.warning(
-                "job %s of %s ran past its timeout and does not stop: the other threads finish their jobs, "
+                "job %s of %s does not stop (past its timeout, or cancelled): the other threads finish their jobs, "
                 "then this process exits and the supervisor retries it",
                 stuck.current.id if stuck.current else "?",
                 stuck.name,

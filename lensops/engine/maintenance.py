@@ -15,7 +15,7 @@ import redis
 from lensops.config import Settings
 from lensops.engine import keys
 from lensops.engine.liveness import Reachability, resumed_at
-from lensops.engine.outcomes import ClaimedJob, Failure, failure, iso
+from lensops.engine.outcomes import ClaimedJob, Failure, canceled, failure, iso
 from lensops.engine.rollup import roll_up
 from lensops.engine.scripts import NO_CLAIM, Scripts
 from lensops.redis.connection import UNREACHABLE
@@ -180,7 +180,10 @@ def recover(
     job = ClaimedJob(job_id, execution, physical, fields)
     meta = _meta(fields)
     now = time.time()
-    commands, status = failure(job, "", Failure("WorkerDied", reason, ""), now, now, str(meta.get("type", "")))
+    if connection.exists(keys.stop_request(job_id)):  # an operator asked to stop it: that it did
+        commands, status = canceled(job, "", now, now, f"stopped by an operator (lensops cancel); {reason}"), "canceled"
+    else:
+        commands, status = failure(job, "", Failure("WorkerDied", reason, ""), now, now, str(meta.get("type", "")))
     sweeper = repr(lapsed_before) if lapsed_before is not None else ""
     args = [member, commands.ops_json, "", sweeper, *NO_CLAIM, *commands.argv]
     owned, _, _ = scripts.settle(keys=[wip], args=args)

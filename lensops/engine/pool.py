@@ -298,7 +298,7 @@ class WorkerPool:
 
         how = f"killed by {signal.Signals(-exitcode).name}" if exitcode and exitcode < 0 else f"exit {exitcode}"
         if exitcode == RECYCLE_EXIT:
-            how = "recycled: a job ran past its timeout and its thread would not stop"
+            how = "recycled: a job's thread would not stop, past its timeout or cancelled"
         if child.kill_reason:
             how = f"killed by its supervisor: {child.kill_reason}"
         worker_keys = [keys.rq_worker(slot.name) for slot in child.slots]
