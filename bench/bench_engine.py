@@ -87,7 +87,7 @@ def main() -> None:
 
 def run(url: str, options: argparse.Namespace) -> None:
     connection = redis.Redis.from_url(url)
-    settings = _build({"queues": {"scheduled": {"retries": 0}}}, None, {"LENSOPS_REDIS_URL": url})
+    settings = _build({"queues": {"system": {"retries": 0}}}, None, {"LENSOPS_REDIS_URL": url})
     producer = Producer(settings, connection)
     rq_queue = Queue("rq-baseline", connection=connection)
 
@@ -127,7 +127,7 @@ def run(url: str, options: argparse.Namespace) -> None:
         "lensops QueueWorker",
         jobs,
         fill_lensops,
-        lambda: QueueWorker(settings, connection, "scheduled", burst=True).run(),
+        lambda: QueueWorker(settings, connection, "system", burst=True).run(),
     )
     print("\nratios (lensops / plain rq, same Redis, same run)")
     print(f"  enqueue throughput       {ls_rate / rq_rate:5.2f}x")

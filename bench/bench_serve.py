@@ -138,13 +138,13 @@ def worker_round(settings, connection: redis.Redis, jobs: int) -> tuple[float, f
     producer = Producer(settings, connection)
     for n in range(jobs):
         producer.enqueue("system.noop", {"n": n})
-    worker = QueueWorker(settings, connection, "scheduled", burst=True)
+    worker = QueueWorker(settings, connection, "system", burst=True)
     cpu, redis_cpu, started = time.process_time(), _redis_cpu(connection), time.perf_counter()
     ran = worker.run()
     elapsed = time.perf_counter() - started
     spent = time.process_time() - cpu + _redis_cpu(connection) - redis_cpu
     assert ran == jobs, ran
-    connection.delete(keys.rq_registry("finished", "scheduled"))
+    connection.delete(keys.rq_registry("finished", "system"))
     return elapsed / jobs * 1e6, spent / jobs * 1e6
 
 

@@ -84,7 +84,7 @@ def time_bulk(producer: Producer, count: int) -> float:
 def time_one_worker(producer: Producer, client: redis.Redis, settings: object, count: int) -> float:
     producer.enqueue_many([("system.noop", {"n": n}) for n in range(count)])
     started = time.perf_counter()
-    QueueWorker(settings, client, "scheduled", burst=True).run()  # type: ignore[arg-type]
+    QueueWorker(settings, client, "system", burst=True).run()  # type: ignore[arg-type]
     return count / (time.perf_counter() - started)
 
 
@@ -92,7 +92,7 @@ def time_pool(directory: Path, url: str, producer: Producer, client: redis.Redis
     config = directory / "pool.toml"
     config.write_text(
         f'[redis]\nurl = "{url}"\ndata_dir = "{directory / "data"}"\n'
-        "[queues.scheduled]\nprocesses = 2\nthreads = 4\nretries = 0\n",
+        "[queues.system]\nprocesses = 2\nthreads = 4\nretries = 0\n",
         encoding="utf-8",
     )
     producer.enqueue_many([("system.noop", {"n": n}) for n in range(count)])
@@ -100,13 +100,13 @@ def time_pool(directory: Path, url: str, producer: Producer, client: redis.Redis
     env.pop("LENSOPS_REDIS_URL", None)
     started = time.perf_counter()
     pool = subprocess.Popen(
-        [sys.executable, "-m", "lensops", "worker", "scheduled"],
+        [sys.executable, "-m", "lensops", "worker", "system"],
         env=env,
         start_new_session=True,
         stderr=subprocess.DEVNULL,
     )
     try:
-        while client.llen("rq:queue:scheduled") or client.zcard("rq:wip:scheduled"):
+        while client.llen("rq:queue:system") or client.zcard("rq:wip:system"):
             time.sleep(0.01)
         elapsed = time.perf_counter() - started  # includes the pool's start, as BullMQ's includes its worker's
     finally:
@@ -116,7 +116,7 @@ def time_pool(directory: Path, url: str, producer: Producer, client: redis.Redis
 
 
 def lensops_side(directory: Path, url: str, client: redis.Redis, options: argparse.Namespace) -> dict[str, object]:
-    settings = _build({"queues": {"scheduled": {"retries": 0}}}, None, {"LENSOPS_REDIS_URL": url})
+    settings = _build({"queues": {"system": {"retries": 0}}}, None, {"LENSOPS_REDIS_URL": url})
     producer = Producer(settings, redis.Redis.from_url(url))
     result: dict[str, object] = {"enqueue": time_enqueues(producer, options.enqueues)}
     client.flushall()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,13 +18,18 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from lensops.durations import Rate, parse_duration, parse_rate, parse_size
 from lensops.redis.urls import check_url
 
-QUEUE_NAMES: tuple[str, ...] = ("email", "pdf", "notification", "ai", "oma", "scheduled")
+QUEUE_NAMES: tuple[str, ...] = ("email", "pdf", "notification", "ai", "oma", "scheduled", "system")
 PRIORITIES: tuple[str, ...] = ("urgent", "high", "medium", "low")
 Fallback = Literal["inline", "spool", "error"]
 
 
 class ConfigError(Exception):
-    """The configuration cannot be used; the message names the file, the key and the reason."""
+    """The configuration cannot be used; the message names the file, the key and the reason,
+    one line per problem."""
+
+    @property
+    def problems(self) -> list[str]:
+        return [line for line in str(self).splitlines() if line.strip()]
 
 
 def _duration(value: Any) -> float:
@@ -108,6 +114,9 @@ DEFAULT_QUEUES: dict[str, dict[str, Any]] = {
     "ai": {"processes": 2, "retries": 2, "timeout": "2m"},
     "oma": {"processes": 2, "retries": 1, "timeout": "60s", "fallback": "error"},
     "scheduled": {"threads": 1, "retries": 2, "timeout": "10m"},
+    # The system.* checks (echo, sleep, fail, noop) have their own queue: an operator's
+    # `system.sleep` never holds up the scheduled fan-outs.
+    "system": {"threads": 2, "retries": 2, "timeout": "10m"},
 }
 
 
@@ -153,7 +162,7 @@ class WorkerSettings(_Strict):
     poll: Seconds = 1.0
     # Queues whose threads run side by side in shared processes (the I/O-bound ones); every other
     # queue gets processes of its own, so a CPU-bound handler never holds the GIL over them.
-    shared: list[str] = Field(default_factory=lambda: ["email", "notification", "scheduled"])
+    shared: list[str] = Field(default_factory=lambda: ["email", "notification", "scheduled", "system"])
 
     @field_validator("shared")
     @classmethod
@@ -226,7 +235,9 @@ class Settings(_Strict):
 
 # Sections that the engine validates itself; any other top-level table belongs to a job family.
 _ENGINE_SECTIONS = {"redis", "worker", "spool", "limiters", "queues"}
-_FAMILY_SECTIONS = {"email", "pdf", "notification", "notifications", "ai", "oma", "data", "schedules", "serve"}
+FAMILY_SECTIONS = frozenset(
+    {"email", "pdf", "notification", "notifications", "ai", "oma", "data", "schedules", "serve"}
+)
 
 
 def default_config_path() -> tuple[Path, bool]:
@@ -247,33 +258,58 @@ def load_settings(path: Path | str | None = None, environ: dict[str, str] | None
         path, required = default_config_path()
     else:
         path, required = Path(path), True
-    raw: dict[str, Any] = {}
-    if path.exists():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
-    elif required:
-        raise ConfigError(f"{path}: configuration file not found")
-    return _build(raw, path if path.exists() else None, env)
+    raw, source = read_config(path, required)
+    return build_settings(raw, source, env)
 
 
-def _build(raw: dict[str, Any], source: Path | None, env: os._Environ[str] | dict[str, str]) -> Settings:
+def read_config(path: Path, required: bool) -> tuple[dict[str, Any], Path | None]:
+    """The TOML tables of `path` and the file they came from (None: no file, the defaults).
+
+    Raises ConfigError naming the file when it is required and missing, unreadable, not UTF-8
+    text, or not TOML.
+    """
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path}: configuration file not found (check --config or LENSOPS_CONFIG)")
+        return {}, None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}): save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    try:
+        return tomllib.loads(text), path
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def build_settings(raw: dict[str, Any], source: Path | None, env: Mapping[str, str]) -> Settings:
+    """Settings from the file's tables, the defaults and `env`; ConfigError lists every problem."""
     where = str(source or "defaults")
-    unknown = set(raw) - _ENGINE_SECTIONS - _FAMILY_SECTIONS
-    if unknown:
-        key = sorted(unknown)[0]
-        raise ConfigError(f"{where}: {key}: unknown section or key")
-    queues_raw = raw.get("queues", {})
-    if not isinstance(queues_raw, dict):
-        raise ConfigError(f"{where}: queues: expected a table of queues")
-    for name in queues_raw:
+    problems = [
+        f"{where}: {key}: unknown section or key (sections: {', '.join(sorted(_ENGINE_SECTIONS | FAMILY_SECTIONS))})"
+        for key in sorted(set(raw) - _ENGINE_SECTIONS - FAMILY_SECTIONS)
+    ]
+    tables: dict[str, dict[str, Any]] = {}
+    for key in sorted(_ENGINE_SECTIONS | FAMILY_SECTIONS):
+        value = raw.get(key, {})
+        if not isinstance(value, dict):
+            problems.append(f"{where}: {key}: expected a table ([{key}]), got {value!r}")
+            value = {}
+        tables[key] = value
+    queues_raw = tables["queues"]
+    for name, spec in queues_raw.items():
         if name not in QUEUE_NAMES:
-            raise ConfigError(f"{where}: queues.{name}: unknown queue (queues: {', '.join(QUEUE_NAMES)})")
-    queues = {name: _queue_table(name, queues_raw.get(name) or {}) for name in QUEUE_NAMES}
-    redis_raw = dict(raw.get("redis", {}))
+            problems.append(f"{where}: queues.{name}: unknown queue (queues: {', '.join(QUEUE_NAMES)})")
+        elif not isinstance(spec, dict):
+            problems.append(f"{where}: queues.{name}: expected a table ([queues.{name}]), got {spec!r}")
+    queues = {
+        name: _queue_table(name, spec if isinstance(spec := queues_raw.get(name), dict) else {}) for name in QUEUE_NAMES
+    }
+    redis_raw = dict(tables["redis"])
     for env_name, key in (
         ("LENSOPS_REDIS_URL", "url"),
         ("LENSOPS_REDIS_USERNAME", "username"),
@@ -287,7 +323,7 @@ def _build(raw: dict[str, Any], source: Path | None, env: os._Environ[str] | dic
     for key in ("data_dir", "ca_file"):
         if redis_raw.get(key):
             redis_raw[key] = _resolve(base, redis_raw[key])
-    spool_raw = dict(raw.get("spool", {}))
+    spool_raw = dict(tables["spool"])
     if env.get("LENSOPS_SPOOL"):
         spool_raw["path"] = env["LENSOPS_SPOOL"]
     if spool_raw.get("path"):
@@ -295,16 +331,22 @@ def _build(raw: dict[str, Any], source: Path | None, env: os._Environ[str] | dic
     data = {
         "source": source,
         "redis": redis_raw,
-        "worker": raw.get("worker", {}),
+        "worker": tables["worker"],
         "spool": spool_raw,
-        "limiters": {**DEFAULT_LIMITERS, **raw.get("limiters", {})},
+        "limiters": {**DEFAULT_LIMITERS, **tables["limiters"]},
         "queues": queues,
-        "sections": {key: value for key, value in raw.items() if key in _FAMILY_SECTIONS},
+        "sections": {key: tables[key] for key in FAMILY_SECTIONS if key in raw},
     }
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe_errors(where, exc)) from None
+        problems += describe_errors(where, exc).splitlines()
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return settings
+
+
+_build = build_settings  # the name the tests know
 
 
 def _resolve(base: Path, value: str | Path) -> Path:

@@ -87,6 +87,19 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
+def format_span(seconds: float) -> str:
+    """A span to the second in at most its two largest units: 45s, 59m59s, 20h49m, 3d4h."""
+    left = max(0, round(seconds))
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size}{unit}")
+            left %= size
+        if len(parts) == 2 or (parts and not left):
+            break
+    return "".join(parts)
+
+
 # Redis' own convention: 1k = 1000 bytes, 1kb = 1024 bytes (and m/mb, g/gb likewise).
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?b?)\s*$")

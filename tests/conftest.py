@@ -74,10 +74,30 @@ def make_settings(redis_url: str, tmp_path: Path):
             "redis": {"data_dir": str(tmp_path / "data"), "socket_timeout": 1},
             "worker": {"heartbeat": 0.5, "dead_after": 2, "poll": 0.2, **(worker or {})},
             "spool": {"path": str(tmp_path / "spool.jsonl")},
-            "queues": queues or {"scheduled": {"backoff": ["0.1s"]}},
+            "queues": queues or {"system": {"backoff": ["0.1s"]}},
             **sections,
         }
         return _build(raw, None, {"LENSOPS_REDIS_URL": redis_url})
+
+    return build
+
+
+@pytest.fixture
+def make_cli(redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """`make_cli(config_text)`: a function that runs `lensops ARGS...` in-process on the private Redis."""
+    from typer.testing import CliRunner
+
+    from lensops.cli.app import app
+
+    def build(config_text: str = "", **env: str):
+        config = tmp_path / "config.toml"
+        config.write_text(config_text)
+        monkeypatch.setenv("LENSOPS_REDIS_URL", redis_url)
+        monkeypatch.setenv("LENSOPS_CONFIG", str(config))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        runner = CliRunner()
+        return lambda *args, **kw: runner.invoke(app, list(args), **kw)
 
     return build
 
@@ -94,7 +114,7 @@ def producer(settings, connection):
     return Producer(settings, connection)
 
 
-def run_burst(settings, connection, queue: str = "scheduled") -> int:
+def run_burst(settings, connection, queue: str = "system") -> int:
     """Run one in-process worker on `queue` until it is drained; returns the jobs it ran."""
     from lensops.engine.worker import QueueWorker
 

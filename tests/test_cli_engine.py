@@ -8,28 +8,21 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from lensops.cli.app import app
 from lensops.engine import keys
 from lensops.engine.registry import load_job_types
 
 
 @pytest.fixture
-def cli(redis_url, tmp_path, monkeypatch):
-    config = tmp_path / "config.toml"
-    config.write_text(f'[spool]\npath = "{tmp_path / "spool.jsonl"}"\n')
-    monkeypatch.setenv("LENSOPS_REDIS_URL", redis_url)
-    monkeypatch.setenv("LENSOPS_CONFIG", str(config))
-    runner = CliRunner()
-    return lambda *args, **kw: runner.invoke(app, list(args), **kw)
+def cli(make_cli, tmp_path):
+    return make_cli(f'[spool]\npath = "{tmp_path / "spool.jsonl"}"\n')
 
 
 def test_enqueue_prints_the_job_id(cli, connection):
     result = cli("enqueue", "system.echo", "--payload", '{"message": "hi"}')
     assert result.exit_code == 0, result.output
     job_id = result.stdout.strip()
-    assert connection.lrange(keys.rq_queue("scheduled"), 0, -1) == [job_id.encode()]
+    assert connection.lrange(keys.rq_queue("system"), 0, -1) == [job_id.encode()]
 
 
 def test_enqueue_json_file_delay_priority_and_id(cli, connection, tmp_path):
@@ -37,12 +30,12 @@ def test_enqueue_json_file_delay_priority_and_id(cli, connection, tmp_path):
     payload.write_text('{"n": 4}')
     result = cli("enqueue", "system.noop", "-p", f"@{payload}", "--in", "10m", "--id", "nightly-1", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"id": "nightly-1", "status": "scheduled", "queue": "scheduled"}
+    assert json.loads(result.stdout) == {"id": "nightly-1", "status": "scheduled", "queue": "system"}
     again = cli("enqueue", "system.noop", "-p", f"@{payload}", "--id", "nightly-1", "--json")
     assert json.loads(again.stdout)["status"] == "duplicate"
     urgent = cli("enqueue", "system.noop", "--priority", "urgent", "--at", "2020-01-01T00:00:00+00:00")
     assert urgent.exit_code == 0
-    assert connection.zcard(keys.rq_registry("scheduled", "scheduled:urgent")) == 1
+    assert connection.zcard(keys.rq_registry("scheduled", "system:urgent")) == 1
 
 
 @pytest.mark.parametrize(
@@ -99,7 +92,7 @@ def test_pause_and_resume(cli, connection):
 def test_spool_status_and_flush(cli, connection, tmp_path, settings):
     from lensops.engine.spool import Spool, SpooledJob
 
-    Spool(tmp_path / "spool.jsonl").append(SpooledJob("sp-1", "system.noop", {"n": 1}, "medium", "scheduled", None, 0))
+    Spool(tmp_path / "spool.jsonl").append(SpooledJob("sp-1", "system.noop", {"n": 1}, "medium", "system", None, 0))
     assert json.loads(cli("spool", "status", "--json").stdout)["pending"] == 1
     flushed = cli("spool", "flush", "--json")
     assert json.loads(flushed.stdout) == {
@@ -110,7 +103,7 @@ def test_spool_status_and_flush(cli, connection, tmp_path, settings):
         "rejected": 0,
         "elsewhere": 0,
     }
-    assert connection.lrange(keys.rq_queue("scheduled"), 0, -1) == [b"sp-1"]
+    assert connection.lrange(keys.rq_queue("system"), 0, -1) == [b"sp-1"]
 
 
 def test_unreachable_redis_is_one_line_with_masked_url(tmp_path):

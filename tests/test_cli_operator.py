@@ -6,9 +6,7 @@ import json
 import time
 
 import pytest
-from typer.testing import CliRunner
 
-from lensops.cli.app import app
 from lensops.engine import keys
 from lensops.engine.producer import Producer
 from lensops.engine.worker import QueueWorker
@@ -16,19 +14,14 @@ from tests.conftest import run_burst
 
 
 @pytest.fixture
-def cli(redis_url, tmp_path, monkeypatch):
-    config = tmp_path / "config.toml"
-    config.write_text("[queues.scheduled]\nretries = 0\n[queues.email]\nretries = 3\n")
-    monkeypatch.setenv("LENSOPS_REDIS_URL", redis_url)
-    monkeypatch.setenv("LENSOPS_CONFIG", str(config))
-    runner = CliRunner()
-    return lambda *args, **kw: runner.invoke(app, list(args), **kw)
+def cli(make_cli):
+    return make_cli("[queues.system]\nretries = 0\n[queues.email]\nretries = 3\n")
 
 
 @pytest.fixture
 def seeded(make_settings, connection):
     """Real enqueues, real failures, a dead worker."""
-    settings = make_settings(queues={"scheduled": {"retries": 0}, "email": {"retries": 0}})
+    settings = make_settings(queues={"system": {"retries": 0}, "email": {"retries": 0}})
     producer = Producer(settings, connection)
     done = [producer.enqueue("system.echo", {"message": f"invoice INV-{n}"}).id for n in range(3)]
     failed = [producer.enqueue("system.fail", {"message": f"printer jam {n}"}).id for n in range(2)]
@@ -44,13 +37,13 @@ def seeded(make_settings, connection):
 
 def test_stats_json_and_human(cli, seeded):
     document = json.loads(cli("stats", "--json").stdout)
-    assert document["queues"]["scheduled"]["counts"]["finished"] == 3
-    assert document["queues"]["scheduled"]["counts"]["failed"] == 2
+    assert document["queues"]["system"]["counts"]["finished"] == 3
+    assert document["queues"]["system"]["counts"]["failed"] == 2
     assert document["queues"]["oma"]["counts"]["queued"] == 3
     assert [w["alive"] for w in document["workers"]] == [False]
     assert {f["message"] for f in document["failures"]} == {"printer jam 0", "printer jam 1", "smtp 550"}
     human = cli("stats").stdout
-    assert "Queues" in human and "scheduled" in human and "DEAD" in human and "printer jam" in human
+    assert "Queues" in human and "system" in human and "DEAD" in human and "printer jam" in human
 
 
 def test_health_fails_with_reasons_and_passes_when_drained(cli, seeded, make_settings, connection):
@@ -70,7 +63,7 @@ def test_health_fails_with_reasons_and_passes_when_drained(cli, seeded, make_set
 
 
 def test_health_reports_old_jobs_and_failure_rate(cli, make_settings, connection):
-    producer = Producer(make_settings(queues={"scheduled": {"retries": 0}}), connection)
+    producer = Producer(make_settings(queues={"system": {"retries": 0}}), connection)
     for n in range(12):
         producer.enqueue("system.fail", {"message": f"lens {n}"})
     run_burst(producer.settings, connection)
@@ -79,7 +72,7 @@ def test_health_reports_old_jobs_and_failure_rate(cli, make_settings, connection
     QueueWorker(producer.settings, connection, "pdf").register()
     reasons = json.loads(cli("health", "--json").stdout)["reasons"]
     assert any(r.startswith("pdf: oldest job has waited") for r in reasons)
-    assert any(r.startswith("scheduled: 100% of jobs failed") for r in reasons)
+    assert any(r.startswith("system: 100% of jobs failed") for r in reasons)
 
 
 def test_info_lists_versions_redis_and_queue_config(cli, seeded):
@@ -140,33 +133,31 @@ def test_retry_mix_of_valid_and_invalid_ids(cli, seeded, connection):
     retried = connection.hgetall(keys.rq_job(seeded["mail_failed"]))
     assert retried[b"status"] == b"queued" and retried[b"retries_left"] == b"3"  # email's fresh budget
     assert connection.ttl(keys.rq_job(seeded["mail_failed"])) == -1
-    assert seeded["failed"][0].encode() in connection.lrange(keys.rq_queue("scheduled"), 0, -1)
+    assert seeded["failed"][0].encode() in connection.lrange(keys.rq_queue("system"), 0, -1)
     human = cli("retry", "unknown-id")
     assert human.exit_code == 1 and "not retried: unknown-id: unknown job id" in human.stderr
 
 
 def test_retry_all_of_a_queue_by_type(cli, seeded, connection):
-    result = cli("retry", "--queue", "scheduled", "--all", "--type", "system.fail")
+    result = cli("retry", "--queue", "system", "--all", "--type", "system.fail")
     assert result.exit_code == 0 and result.stdout.strip() == "retried 2 job(s)"
-    assert connection.llen(keys.rq_queue("scheduled")) == 2
+    assert connection.llen(keys.rq_queue("system")) == 2
     assert cli("retry", "--all").exit_code == 2
     assert cli("retry").exit_code == 2
 
 
 def test_purge_refuses_without_confirmation_then_removes(cli, seeded, connection):
-    refused = cli("purge", "scheduled", "--state", "failed")
+    refused = cli("purge", "system", "--state", "failed")
     assert refused.exit_code == 2 and "without --yes" in refused.stderr
-    assert connection.zcard(keys.rq_registry("failed", "scheduled")) == 2
-    dry = json.loads(cli("purge", "scheduled", "--state", "failed", "--dry-run", "--json").stdout)
+    assert connection.zcard(keys.rq_registry("failed", "system")) == 2
+    dry = json.loads(cli("purge", "system", "--state", "failed", "--dry-run", "--json").stdout)
     assert sorted(dry["ids"]) == sorted(seeded["failed"]) and dry["dry_run"]
-    assert connection.zcard(keys.rq_registry("failed", "scheduled")) == 2
-    none_old = json.loads(
-        cli("purge", "scheduled", "--state", "failed", "--older-than", "7d", "--yes", "--json").stdout
-    )
+    assert connection.zcard(keys.rq_registry("failed", "system")) == 2
+    none_old = json.loads(cli("purge", "system", "--state", "failed", "--older-than", "7d", "--yes", "--json").stdout)
     assert none_old["count"] == 0
-    result = cli("purge", "scheduled", "--state", "failed", "--yes")
-    assert result.exit_code == 0 and "removed 2 failed job(s) in scheduled" in result.stdout
-    assert connection.zcard(keys.rq_registry("failed", "scheduled")) == 0
+    result = cli("purge", "system", "--state", "failed", "--yes")
+    assert result.exit_code == 0 and "removed 2 failed job(s) in system" in result.stdout
+    assert connection.zcard(keys.rq_registry("failed", "system")) == 0
     assert not connection.exists(keys.rq_job(seeded["failed"][0]), keys.attempts(seeded["failed"][0]))
 
 
@@ -180,14 +171,15 @@ def test_purge_queued_older_than_keeps_young_jobs(cli, seeded, connection):
 
 
 def test_purge_asks_on_a_terminal(cli, seeded, connection, monkeypatch):
-    monkeypatch.setattr("lensops.cli.operator_cmds._interactive", lambda: True)
-    declined = cli("purge", "scheduled", "--state", "finished", input="n\n")
-    assert declined.exit_code == 1 and "Remove 3 finished job(s) in scheduled?" in declined.stderr
+    monkeypatch.setattr("lensops.cli.job_cmds._interactive", lambda: True)
+    declined = cli("purge", "system", "--state", "finished", input="n\n")
+    assert declined.exit_code == 0 and "Remove 3 finished job(s) in system?" in declined.stderr
     assert "Remove" not in declined.stdout  # the question never mixes into --json or piped output
-    assert connection.zcard(keys.rq_registry("finished", "scheduled")) == 3
-    accepted = cli("purge", "scheduled", "--state", "finished", input="y\n")
+    assert declined.stdout.endswith("nothing removed\n")
+    assert connection.zcard(keys.rq_registry("finished", "system")) == 3
+    accepted = cli("purge", "system", "--state", "finished", input="y\n")
     assert accepted.exit_code == 0
-    assert connection.zcard(keys.rq_registry("finished", "scheduled")) == 0
+    assert connection.zcard(keys.rq_registry("finished", "system")) == 0
 
 
 def test_cancel_queued_and_refuse_finished(cli, seeded, connection):
@@ -195,7 +187,8 @@ def test_cancel_queued_and_refuse_finished(cli, seeded, connection):
     result = cli("cancel", target, seeded["done"][0], "nope")
     assert result.exit_code == 1
     assert f"{target}: canceled" in result.stdout
-    assert f"{seeded['done'][0]}: already finished" in result.stderr and "nope: unknown job id" in result.stderr
+    assert f"error: cannot cancel {seeded['done'][0]}: already finished" in result.stderr
+    assert "error: cannot cancel nope: unknown job id" in result.stderr
     assert connection.hget(keys.rq_job(target), "status") == b"canceled"
     assert target.encode() not in connection.lrange(keys.rq_queue("oma"), 0, -1)
     assert connection.zscore(keys.rq_registry("canceled", "oma"), target) > time.time()
@@ -215,5 +208,5 @@ def test_usage_errors_win_over_an_unreachable_redis(cli, monkeypatch):
     monkeypatch.setenv("LENSOPS_REDIS_URL", "redis://127.0.0.1:1/0")
     assert cli("retry").exit_code == 2
     assert cli("retry", "--all").exit_code == 2
-    assert cli("purge", "scheduled", "--state", "started", "--yes").exit_code == 2
+    assert cli("purge", "system", "--state", "started", "--yes").exit_code == 2
     assert cli("retry", "some-id").exit_code == 1  # well-formed: now Redis is the problem

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
-import time
 
 import pytest
 import redis
@@ -15,6 +15,7 @@ from lensops.config import _build
 from lensops.engine.producer import Producer
 from lensops.redis.connection import check_health, connect, mask_url
 from tests.redis_server import free_port, redis_server_binary
+from tests.waiting import wait_for
 
 
 def start(tmp_path, *args: str, binary: str | None = None) -> subprocess.Popen[bytes]:
@@ -23,9 +24,18 @@ def start(tmp_path, *args: str, binary: str | None = None) -> subprocess.Popen[b
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    time.sleep(0.3)
+    port = int(args[args.index("--tls-port") + 1] if "--tls-port" in args else args[args.index("--port") + 1])
+    wait_for(lambda: process.poll() is not None or _listening(port), f"redis-server to listen on port {port}")
     assert process.poll() is None, "redis-server did not start"
     return process
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import random
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -96,6 +97,15 @@ def _processes_using(config: Path) -> list[int]:
     return found
 
 
+def _lines_of(stream: IO[str] | None) -> tuple[list[str], threading.Thread]:
+    """Every line `stream` gives, appended as it arrives by a thread (joined: the stream has ended)."""
+    lines: list[str] = []
+    assert stream is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(stream.readline, "")), daemon=True)
+    reader.start()
+    return lines, reader
+
+
 def _assert_nothing_left(demo_dir: Path) -> None:
     assert _processes_using(demo_dir / "config.toml") == []
     assert not (demo_dir / "redis.sock").exists()
@@ -111,7 +121,7 @@ def test_headless_demo_runs_real_jobs_prints_json_and_stops_everything(tmp_path:
     assert process.returncode == 0, err
     document = json.loads(out)  # exactly one JSON document on stdout
     queues = document["queues"]
-    assert set(queues) == {"email", "pdf", "notification", "ai", "oma", "scheduled"}
+    assert set(queues) == {"email", "pdf", "notification", "ai", "oma", "scheduled", "system"}
     finished = {name: q["counts"]["finished"] for name, q in queues.items()}
     assert finished["email"] > 0 and finished["notification"] > 0 and finished["oma"] > 0, finished
     assert sum(finished.values()) > 20
@@ -127,10 +137,13 @@ def test_headless_demo_runs_real_jobs_prints_json_and_stops_everything(tmp_path:
 def test_ctrl_c_stops_the_demo_and_what_it_started(tmp_path: Path):
     process = _demo(tmp_path, "--no-dashboard", "--seconds", "120")
     demo_dir = tmp_path / "demo"
-    wait_for(lambda: len(_processes_using(demo_dir / "config.toml")) > 3, 30, "the worker pool")
-    time.sleep(0.5)
+    said, reader = _lines_of(process.stderr)
+    wait_for(lambda: any("running for" in line for line in said), 30, "the demo to say it is running")
     os.killpg(process.pid, signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    process.wait(timeout=60)
+    reader.join(timeout=10)
+    assert process.stdout is not None
+    out, err = process.stdout.read(), "".join(said)
     assert process.returncode == 130, err
     assert "interrupted: stopped the workers and Redis" in err and out == ""
     _assert_nothing_left(demo_dir)

@@ -9,10 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from lensops.config import _build
 from lensops.redis.connection import connect
 from lensops.redis.embedded import EmbeddedRedis
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -92,13 +95,25 @@ redis.Redis(unix_socket_path=sys.argv[1], socket_timeout=10).eval(spin, 0)
 """
 
 
-def test_a_busy_server_is_waited_for_not_replaced(embedded):
-    import time
+def _busy(socket_path: str) -> bool:
+    """Is the server stuck in a script (it accepts no connection, a ping times out or answers BUSY)?"""
+    probe = redis.Redis(
+        unix_socket_path=socket_path, socket_timeout=0.2, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
+    )
+    try:
+        probe.ping()
+    except (redis.TimeoutError, redis.ConnectionError, redis.ResponseError):
+        return True
+    finally:
+        probe.close()
+    return False
 
+
+def test_a_busy_server_is_waited_for_not_replaced(embedded):
     embedded.ensure_running()
     first_pid = embedded.status().pid
     busy = subprocess.Popen([sys.executable, "-c", BUSY_SCRIPT, str(embedded.socket)])
-    time.sleep(0.5)  # the script now blocks the server for ~3 s: pings time out or answer BUSY
+    wait_for(lambda: _busy(str(embedded.socket)), "the script to block the server")  # for ~3 s from then
     assert embedded.ensure_running() == f"unix://{embedded.socket}"
     busy.wait(timeout=20)
     assert embedded.status().pid == first_pid

@@ -26,33 +26,33 @@ from tests.pool_helpers import stop, wait_for, write_config
 
 def test_dependent_added_while_its_parent_runs_is_released(producer, connection):
     parent = producer.enqueue("system.noop", {"n": 1}).id
-    worker = QueueWorker(producer.settings, connection, "scheduled")
+    worker = QueueWorker(producer.settings, connection, "system")
     claimed = worker._settle(None, claim_next=True)
     assert claimed.id == parent
     child = producer.enqueue("system.echo", {"message": "after"}, depends_on=parent)
     assert child.status == "deferred"
     worker._settle(worker.runner.execute(claimed), claim_next=False)
-    assert connection.lrange(keys.rq_queue("scheduled"), 0, -1) == [child.id.encode()]
+    assert connection.lrange(keys.rq_queue("system"), 0, -1) == [child.id.encode()]
 
 
 def test_dependents_of_a_job_kept_zero_seconds_still_run(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"keep_finished": 0}})
+    settings = make_settings(queues={"system": {"keep_finished": 0}})
     producer = Producer(settings, connection)
     parent = producer.enqueue("system.noop", {}).id
     producer.enqueue("system.noop", {}, depends_on=parent)
     assert run_burst(settings, connection) == 2
-    assert collect_snapshot(connection, settings).queue("scheduled").finished_per_minute[-1] == 2
+    assert collect_snapshot(connection, settings).queue("system").finished_per_minute[-1] == 2
 
 
 def test_a_retried_settle_neither_applies_twice_nor_claims_a_second_job(producer, connection):
     first = producer.enqueue("system.noop", {"n": 1}).id
     second = producer.enqueue("system.noop", {"n": 2}).id
-    worker = QueueWorker(producer.settings, connection, "scheduled")
+    worker = QueueWorker(producer.settings, connection, "system")
     claimed = worker._settle(None, claim_next=True)
     outcome = worker.runner.execute(claimed)
     claim = worker._claim_args()
     args = [claimed.member, outcome.commands.ops_json, worker.key, "", *claim, *outcome.commands.argv]
-    wip = keys.rq_registry("started", "scheduled")
+    wip = keys.rq_registry("started", "system")
     owned_1, job_1, _ = worker.scripts.settle(keys=[wip], args=args)
     owned_2, job_2, _ = worker.scripts.settle(keys=[wip], args=args)  # the first reply was "lost"
     assert (owned_1, owned_2) == (1, 2)
@@ -64,9 +64,9 @@ def test_a_retried_settle_neither_applies_twice_nor_claims_a_second_job(producer
 
 def test_a_poisoned_spool_line_is_set_aside_and_the_rest_replayed(settings, connection):
     spool = Spool(settings.spool_path)
-    spool.append(SpooledJob("bad-1", "system.no_such_type", {}, "medium", "scheduled", None, 0))
+    spool.append(SpooledJob("bad-1", "system.no_such_type", {}, "medium", "system", None, 0))
     settings.spool_path.open("a").write("{torn line\n")
-    spool.append(SpooledJob("good-1", "system.noop", {"n": 1}, "medium", "scheduled", None, 0))
+    spool.append(SpooledJob("good-1", "system.noop", {"n": 1}, "medium", "system", None, 0))
     assert run_burst(settings, connection) == 1
     assert connection.hget(keys.rq_job("good-1"), "status") == b"finished"
     rejected = [
@@ -90,7 +90,7 @@ def test_a_job_with_dependencies_is_never_spooled(make_settings, tmp_path):
 
 def test_the_stop_request_goes_with_the_job(producer, connection):
     job_id = producer.enqueue("system.noop", {}).id
-    worker = QueueWorker(producer.settings, connection, "scheduled")
+    worker = QueueWorker(producer.settings, connection, "system")
     claimed = worker._settle(None, claim_next=True)
     assert cancel(connection, producer.settings, job_id) == "stopping"
     worker._settle(worker.runner.execute(claimed), claim_next=False)  # it finished before the next heartbeat
@@ -99,30 +99,33 @@ def test_the_stop_request_goes_with_the_job(producer, connection):
 
 def test_sweeper_leaves_a_worker_that_heartbeated_and_writes_no_nameless_worker(producer, connection):
     job_id = producer.enqueue("system.noop", {}).id
-    worker = QueueWorker(producer.settings, connection, "scheduled")
+    worker = QueueWorker(producer.settings, connection, "system")
     claimed = worker._settle(None, claim_next=True)
-    wip = keys.rq_registry("started", "scheduled")
+    wip = keys.rq_registry("started", "system")
     looked_at = time.time() - 5  # the sweeper read the entry as lapsed, then the worker heartbeated
-    assert (
-        recover(connection, worker.scripts, job_id, claimed.execution, "scheduled", "x", lapsed_before=looked_at) == 0
-    )
+    assert recover(connection, worker.scripts, job_id, claimed.execution, "system", "x", lapsed_before=looked_at) == 0
     assert connection.zscore(wip, claimed.member) is not None
     connection.zadd(wip, {claimed.member: time.time() - 1})  # now it really lapsed
-    assert Maintenance(producer.settings, connection, "scheduled", worker.scripts).sweep(time.time()) == 1
+    assert Maintenance(producer.settings, connection, "system", worker.scripts).sweep(time.time()) == 1
     assert connection.hget(keys.rq_job(job_id), "status") == b"scheduled"  # retried after the backoff
     assert not connection.exists("rq:worker:")
 
 
 def test_started_jobs_are_listed(producer, connection):
     job_id = producer.enqueue("system.noop", {}).id
-    QueueWorker(producer.settings, connection, "scheduled")._settle(None, claim_next=True)
+    QueueWorker(producer.settings, connection, "system")._settle(None, claim_next=True)
     page = list_jobs(connection, states=["started"])
     assert [(j.id, j.state) for j in page.jobs] == [(job_id, "started")]
 
 
 def test_supervisor_kills_a_job_that_swallows_its_timeout(tmp_path, redis_url, connection, make_settings):
-    config = write_config(tmp_path / "config.toml", redis_url, "[queues.scheduled]\nretries = 0\ntimeout = 1\n")
-    settings = make_settings(queues={"scheduled": {"retries": 0, "timeout": 1}})
+    config = write_config(
+        tmp_path / "config.toml",
+        redis_url,
+        "[queues.system]\nretries = 0\ntimeout = 1\nprocesses = 1\nthreads = 1\n",
+        worker="shared = []",
+    )
+    settings = make_settings(queues={"system": {"retries": 0, "timeout": 1}})
     import tests.stubborn_jobs  # noqa: F401  (declares test.stubborn here too)
 
     job_id = Producer(settings, connection).enqueue("test.stubborn", {"seconds": 60}).id
@@ -131,7 +134,7 @@ def test_supervisor_kills_a_job_that_swallows_its_timeout(tmp_path, redis_url, c
         import sys
         import tests.stubborn_jobs
         from lensops.cli.app import main
-        sys.argv = ["lensops", "worker", "scheduled"]
+        sys.argv = ["lensops", "worker", "system"]
         main()
         """
     )

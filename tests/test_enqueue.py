@@ -71,18 +71,18 @@ def test_unknown_type_and_bad_options(producer, connection):
 def test_priorities_map_to_sibling_rq_queues(producer, connection):
     ids = {p: producer.enqueue("system.noop", {}, priority=p).id for p in ("low", "urgent", "medium", "high")}
     for priority, job_id in ids.items():
-        physical = keys.physical_queue("scheduled", priority)
+        physical = keys.physical_queue("system", priority)
         assert connection.lrange(keys.rq_queue(physical), 0, -1) == [job_id.encode()]
-    assert Queue("scheduled:urgent", connection=connection).count == 1
+    assert Queue("system:urgent", connection=connection).count == 1
 
 
 def test_delay_and_at_schedule_in_rqs_registry(producer, connection):
     later = producer.enqueue("system.noop", {}, delay="10m")
     at = producer.enqueue("system.noop", {}, at=datetime.now(UTC) + timedelta(hours=1))
     assert later.status == at.status == "scheduled"
-    registry = Queue("scheduled", connection=connection).scheduled_job_registry
+    registry = Queue("system", connection=connection).scheduled_job_registry
     assert set(registry.get_job_ids()) == {later.id, at.id}
-    score = connection.zscore(keys.rq_registry("scheduled", "scheduled"), at.id)
+    score = connection.zscore(keys.rq_registry("scheduled", "system"), at.id)
     assert abs(score - (datetime.now(UTC) + timedelta(hours=1)).timestamp()) < 5
     with pytest.raises(ValueError, match="either delay or at"):
         producer.enqueue("system.noop", {}, delay=5, at=datetime.now(UTC))
@@ -92,7 +92,7 @@ def test_job_id_is_an_idempotency_key(producer, connection):
     first = producer.enqueue("system.noop", {"n": 1}, job_id="briefing-42-2026-11-28")
     second = producer.enqueue("system.noop", {"n": 2}, job_id="briefing-42-2026-11-28")
     assert (first.status, second.status) == ("queued", "duplicate")
-    assert connection.llen(keys.rq_queue("scheduled")) == 1
+    assert connection.llen(keys.rq_queue("system")) == 1
 
 
 def test_every_declared_type_has_a_valid_example(producer, connection):
@@ -112,5 +112,5 @@ def test_rq_info_sees_lensops_jobs(producer, redis_url):
     )
     assert result.returncode == 0, result.stderr
     lines = {line.split("|")[0].strip(): line for line in result.stdout.splitlines() if "|" in line}
-    assert "█ 3, 0 executing" in lines["scheduled"]
-    assert "█ 1, 0 executing" in lines["scheduled:urgent"]
+    assert "█ 3, 0 executing" in lines["system"]
+    assert "█ 1, 0 executing" in lines["system:urgent"]

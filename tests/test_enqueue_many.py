@@ -26,17 +26,17 @@ def test_every_job_is_enqueued_in_order_and_readable_by_rq(producer, connection)
     outcomes = producer.enqueue_many(jobs)
     assert [o.status for o in outcomes] == ["queued"] * (CHUNK + 6) + ["scheduled"]
     assert outcomes[-2].id == "echo-1"
-    queued = [i.decode() for i in connection.lrange(keys.rq_queue("scheduled"), 0, -1)]
+    queued = [i.decode() for i in connection.lrange(keys.rq_queue("system"), 0, -1)]
     assert queued == [o.id for o in outcomes[: CHUNK + 5]]
-    assert connection.lrange(keys.rq_queue("scheduled:urgent"), 0, -1) == [b"echo-1"]
-    assert connection.zscore(keys.rq_registry("scheduled", "scheduled"), outcomes[-1].id)
+    assert connection.lrange(keys.rq_queue("system:urgent"), 0, -1) == [b"echo-1"]
+    assert connection.zscore(keys.rq_registry("scheduled", "system"), outcomes[-1].id)
     job = Job.fetch("echo-1", connection=connection, serializer=JSONSerializer)
     assert (job.origin, job.get_status(), job.args) == (
-        "scheduled:urgent",
+        "system:urgent",
         "queued",
         ["system.echo", {"message": "urgent", "data": {}}],
     )
-    assert Queue("scheduled", connection=connection, serializer=JSONSerializer).count == CHUNK + 5
+    assert Queue("system", connection=connection, serializer=JSONSerializer).count == CHUNK + 5
     assert run_burst(producer.settings, connection) == CHUNK + 5 + 1  # urgent first, then the rest
 
 
@@ -51,7 +51,7 @@ def test_one_bad_job_writes_nothing_and_every_problem_is_named(producer, connect
     with pytest.raises(PayloadError) as caught:
         producer.enqueue_many(jobs)
     message = str(caught.value)
-    assert "#1 (system.sleep) seconds" in message and "#2 (system.nope)" in message
+    assert "#1 (system.sleep) field seconds" in message and "#2 (system.nope)" in message
     assert "#3 (system.noop)" in message and "someday" in message and "#4 (system.noop)" in message
     assert "#0" not in message
     assert connection.dbsize() == 0
@@ -62,7 +62,7 @@ def test_ids_are_idempotency_keys_in_bulk_too(producer, connection):
     again = producer.enqueue_many([("system.noop", {"n": n}, {"job_id": f"po-{n}"}) for n in range(4)])
     assert [o.status for o in first] == ["queued"] * 3
     assert [o.status for o in again] == ["duplicate"] * 3 + ["queued"]
-    assert connection.llen(keys.rq_queue("scheduled")) == 4
+    assert connection.llen(keys.rq_queue("system")) == 4
 
 
 def test_redis_away_spools_the_batch_in_one_write(make_settings, tmp_path):
@@ -84,4 +84,4 @@ def test_rq_info_reads_lensops_jobs(producer, connection, redis_url):
         text=True,
     )
     assert rq_info.returncode == 0, rq_info.stderr
-    assert "scheduled" in rq_info.stdout and "7" in rq_info.stdout
+    assert "system" in rq_info.stdout and "7" in rq_info.stdout

@@ -29,7 +29,7 @@ def settings_for(server: RedisServer, tmp_path, fallback: str, **queue):
             "spool": {"path": str(tmp_path / "spool.jsonl")},
             "redis": {"socket_timeout": 0.5},
             "worker": {"poll": 0.2},
-            "queues": {"scheduled": {"fallback": fallback, **queue}},
+            "queues": {"system": {"fallback": fallback, **queue}},
         },
         None,
         {"LENSOPS_REDIS_URL": server.url},
@@ -79,9 +79,9 @@ def test_spooled_jobs_are_replayed_in_order_without_loss_or_duplicates(stoppable
     spool = Spool(settings.spool_path)
     report = producer.replay_spool()
     assert (report.replayed, report.duplicates, report.remaining, report.error) == (6, 0, 0, None)
-    assert client.lrange(keys.rq_queue("scheduled"), 0, -1) == [before.encode()]
-    assert client.lrange(keys.rq_queue("scheduled:high"), 0, -1) == [i.encode() for i in spooled]
-    assert client.zscore(keys.rq_registry("scheduled", "scheduled"), delayed.id) is not None
+    assert client.lrange(keys.rq_queue("system"), 0, -1) == [before.encode()]
+    assert client.lrange(keys.rq_queue("system:high"), 0, -1) == [i.encode() for i in spooled]
+    assert client.zscore(keys.rq_registry("scheduled", "system"), delayed.id) is not None
     # Replaying again (or a replay that was cut short and rerun) adds nothing.
     assert producer.replay_spool().replayed == 0
     assert not spool.has_pending()
@@ -98,7 +98,7 @@ def test_replay_skips_jobs_already_in_redis(stoppable, tmp_path):
     stoppable.start()
     report = producer.replay_spool()
     assert (report.replayed, report.duplicates) == (0, 1)
-    assert client.llen(keys.rq_queue("scheduled")) == 1
+    assert client.llen(keys.rq_queue("system")) == 1
 
 
 def test_replay_stops_cleanly_when_redis_is_still_down(stoppable, tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from lensops.jobs import notification as notification_jobs
 from lensops.notify.models import Notification
 from lensops.notify.settings import NotificationSettings, load_notification_settings
 from lensops.notify.store import InvalidUserId, NotificationStore, parse_live_message
+from tests.waiting import wait_for
 
 EXAMPLES = {
     "notification.system": notification_jobs.SYSTEM_EXAMPLE,
@@ -125,8 +125,7 @@ def test_listing_hides_what_aged_past_the_ttl_since_the_last_add(connection):
     store = NotificationStore(connection, NotificationSettings(ttl=1))
     store.add(make("brief", seconds_ago=0.5))
     assert store.unread_count("u-1") == 1
-    time.sleep(0.6)
-    assert store.unread_count("u-1") == 0
+    wait_for(lambda: store.unread_count("u-1") == 0, "the notification to pass its one-second TTL", timeout=5)
     assert store.notifications("u-1") == []
 
 

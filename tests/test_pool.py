@@ -54,10 +54,10 @@ def test_rate_limit_is_shared_by_two_pools(tmp_path, redis_url, connection, make
 
 
 def test_kill_9_of_a_worker_mid_job_is_recovered_at_once(tmp_path, redis_url, connection, make_settings):
-    config = write_config(tmp_path / "config.toml", redis_url, "[queues.scheduled]\nretries = 2\nbackoff = [0]\n")
-    producer = Producer(make_settings(queues={"scheduled": {"retries": 2, "backoff": [0]}}), connection)
+    config = write_config(tmp_path / "config.toml", redis_url, "[queues.system]\nretries = 2\nbackoff = [0]\n")
+    producer = Producer(make_settings(queues={"system": {"retries": 2, "backoff": [0]}}), connection)
     job_id = producer.enqueue("system.sleep", {"seconds": 1.5}).id
-    pool = start_pool(config, "scheduled")
+    pool = start_pool(config, "system")
     try:
         name, pid = wait_for(lambda: worker_running(connection, job_id), what="the job to start")
         os.kill(pid, signal.SIGKILL)
@@ -72,19 +72,19 @@ def test_kill_9_of_a_worker_mid_job_is_recovered_at_once(tmp_path, redis_url, co
     [attempt] = [json.loads(a) for a in connection.lrange(keys.attempts(job_id), 0, -1)]
     assert attempt["exc_type"] == "WorkerDied"
     assert f"worker process {pid} died (killed by SIGKILL)" in attempt["message"]
-    assert connection.zcard(keys.rq_registry("started", "scheduled")) == 0
+    assert connection.zcard(keys.rq_registry("started", "system")) == 0
 
 
 def test_lost_host_is_detected_by_heartbeat_and_retried(tmp_path, redis_url, connection, make_settings):
-    config = write_config(tmp_path / "config.toml", redis_url, "[queues.scheduled]\nretries = 1\nbackoff = [0]\n")
-    producer = Producer(make_settings(queues={"scheduled": {"retries": 1, "backoff": [0]}}), connection)
+    config = write_config(tmp_path / "config.toml", redis_url, "[queues.system]\nretries = 1\nbackoff = [0]\n")
+    producer = Producer(make_settings(queues={"system": {"retries": 1, "backoff": [0]}}), connection)
     job_id = producer.enqueue("system.sleep", {"seconds": 1}).id
-    first = start_pool(config, "scheduled")
+    first = start_pool(config, "system")
     wait_for(lambda: worker_running(connection, job_id), what="the job to start")
     os.killpg(first.pid, signal.SIGKILL)  # the whole host: supervisor and children, nobody recovers
     first.communicate()
     lost_at = time.time()
-    second = start_pool(config, "scheduled")
+    second = start_pool(config, "system")
     try:
         wait_for(lambda: fetch(connection, job_id).get_status() == "finished", timeout=30, what="recovery")
     finally:
@@ -96,10 +96,10 @@ def test_lost_host_is_detected_by_heartbeat_and_retried(tmp_path, redis_url, con
 
 
 def test_dead_worker_with_no_attempts_left_fails_with_the_reason(tmp_path, redis_url, connection, make_settings):
-    config = write_config(tmp_path / "config.toml", redis_url, "[queues.scheduled]\nretries = 0\n")
-    producer = Producer(make_settings(queues={"scheduled": {"retries": 0}}), connection)
+    config = write_config(tmp_path / "config.toml", redis_url, "[queues.system]\nretries = 0\n")
+    producer = Producer(make_settings(queues={"system": {"retries": 0}}), connection)
     job_id = producer.enqueue("system.sleep", {"seconds": 5}).id
-    pool = start_pool(config, "scheduled")
+    pool = start_pool(config, "system")
     try:
         _, pid = wait_for(lambda: worker_running(connection, job_id), what="the job to start")
         os.kill(pid, signal.SIGKILL)
@@ -110,11 +110,11 @@ def test_dead_worker_with_no_attempts_left_fails_with_the_reason(tmp_path, redis
 
 
 def test_sigterm_lets_the_running_job_finish_and_loses_nothing(tmp_path, redis_url, connection, make_settings):
-    config = write_config(tmp_path / "config.toml", redis_url, "[queues.scheduled]\nconcurrency = 1\n")
+    config = write_config(tmp_path / "config.toml", redis_url, "[queues.system]\nconcurrency = 1\n")
     producer = Producer(make_settings(), connection)
     running = producer.enqueue("system.sleep", {"seconds": 1.5}).id
     waiting = [producer.enqueue("system.noop", {"n": n}).id for n in range(5)]
-    pool = start_pool(config, "scheduled")
+    pool = start_pool(config, "system")
     wait_for(lambda: worker_running(connection, running), what="the slow job to start")
     pool.send_signal(signal.SIGTERM)
     _, err = pool.communicate(timeout=30)  # not stop(): a second SIGTERM means "by force"
@@ -122,16 +122,16 @@ def test_sigterm_lets_the_running_job_finish_and_loses_nothing(tmp_path, redis_u
     assert code == 0, err
     assert fetch(connection, running).get_status() == "finished"
     assert [fetch(connection, job_id).get_status() for job_id in waiting] == ["queued"] * 5
-    assert connection.llen(keys.rq_queue("scheduled")) == 5
-    assert connection.zcard(keys.rq_registry("started", "scheduled")) == 0
+    assert connection.llen(keys.rq_queue("system")) == 5
+    assert connection.zcard(keys.rq_registry("started", "system")) == 0
     assert connection.scard(keys.RQ_WORKERS) == 0
 
 
 def test_pool_honours_concurrency(tmp_path, redis_url, connection, make_settings):
-    config = write_config(tmp_path / "config.toml", redis_url, "[queues.scheduled]\nconcurrency = 3\n")
+    config = write_config(tmp_path / "config.toml", redis_url, "[queues.system]\nconcurrency = 3\n")
     producer = Producer(make_settings(), connection)
     ids = [producer.enqueue("system.sleep", {"seconds": 0.6}).id for _ in range(6)]
-    pool = start_pool(config, "scheduled", "--burst")
+    pool = start_pool(config, "system", "--burst")
     code, err = stop(pool, timeout=30) if wait_for(lambda: pool.poll() is not None, 30, "burst") else (1, "")
     assert code == 0, err
     spans = [(fetch(connection, i).started_at, fetch(connection, i).ended_at) for i in ids]
@@ -141,12 +141,14 @@ def test_pool_honours_concurrency(tmp_path, redis_url, connection, make_settings
 
 
 def test_cancel_stops_a_running_job(tmp_path, redis_url, connection, make_settings):
+    # system runs in threads and system.sleep blocks in C, where no exception reaches it: the
+    # process is recycled and the job still ends canceled, not retried.
     from lensops.ops.actions import cancel
 
     config = write_config(tmp_path / "config.toml", redis_url)
     settings = make_settings()
     job_id = Producer(settings, connection).enqueue("system.sleep", {"seconds": 30}).id
-    pool = start_pool(config, "scheduled")
+    pool = start_pool(config, "system")
     try:
         wait_for(lambda: worker_running(connection, job_id), what="the job to start")
         assert cancel(connection, settings, job_id) == "stopping"
@@ -157,5 +159,5 @@ def test_cancel_stops_a_running_job(tmp_path, redis_url, connection, make_settin
     assert code == 0, err
     [attempt] = [json.loads(a) for a in connection.lrange(keys.attempts(job_id), 0, -1)]
     assert attempt["exc_type"] == "Stopped" and "lensops cancel" in attempt["message"]
-    assert connection.zscore(keys.rq_registry("canceled", "scheduled"), job_id)
+    assert connection.zscore(keys.rq_registry("canceled", "system"), job_id)
     assert not connection.exists(keys.stop_request(job_id))

@@ -22,7 +22,7 @@ def test_briefing_fanout_enqueues_one_per_active_company_once(tmp_path, redis_ur
     day = END.isoformat()
     first = producer.enqueue("scheduled.briefing_fanout", {"day": day}).id
     again = producer.enqueue("scheduled.briefing_fanout", {"day": day}).id  # cron fired twice
-    run_burst(settings, connection)
+    run_burst(settings, connection, "scheduled")
     from lensops.ops.lookup import job_detail
 
     results = [job_detail(connection, job_id).result for job_id in (first, again)]
@@ -49,7 +49,7 @@ def test_cleanup_drops_expired_registry_entries(make_settings, connection):
     connection.zadd(keys.rq_registry("finished", "email"), {"gone-1": past, "alive": time.time() + 3600})
     connection.zadd(keys.rq_registry("failed", "pdf:high"), {"gone-2": past})
     job_id = Producer(settings, connection).enqueue("scheduled.cleanup", {}).id
-    run_burst(settings, connection)
+    run_burst(settings, connection, "scheduled")
     from lensops.ops.lookup import job_detail
 
     result = job_detail(connection, job_id).result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -77,10 +78,10 @@ def test_two_schedulers_enqueue_each_run_once(redis_url, connection, tmp_path):
         a, b = first.tick(), second.tick()
         statuses = sorted(run.status for run in a + b)
         assert statuses in (["queued"], ["duplicate", "queued"]), statuses
-    assert connection.llen(keys.rq_queue("scheduled")) == 3
-    assert connection.lrange(keys.rq_queue("scheduled"), 0, 0) == [b"schedule-ping-20260101T080100Z"]
+    assert connection.llen(keys.rq_queue("system")) == 3
+    assert connection.lrange(keys.rq_queue("system"), 0, 0) == [b"schedule-ping-20260101T080100Z"]
     state = {s.schedule.name: s for s in first.states()}["ping"]
-    assert state.last_run == at(2026, 1, 1, 8, 3, zone=UTC)
+    assert state.last_run is not None and state.last_run.run_at == at(2026, 1, 1, 8, 3, zone=UTC)
     assert state.next_run == at(2026, 1, 1, 8, 4, zone=UTC)
 
 
@@ -95,11 +96,11 @@ def test_scheduler_catches_up_after_being_down(redis_url, connection, tmp_path):
 
 
 def test_scheduler_promotes_due_delayed_jobs(redis_url, connection, tmp_path, producer):
-    job_id = producer.enqueue("system.noop", {}, queue="pdf", delay=0.01).id
-    import time
-
-    time.sleep(0.05)
-    Scheduler(settings_with(redis_url, tmp_path, {}), connection).tick()
+    job_id = producer.enqueue("system.noop", {}, queue="pdf", delay=60).id
+    scheduler = Scheduler(settings_with(redis_url, tmp_path, {}), connection)
+    scheduler.tick()
+    assert connection.lrange(keys.rq_queue("pdf"), 0, -1) == []  # not due yet
+    scheduler.tick(now=time.time() + 61)
     assert connection.lrange(keys.rq_queue("pdf"), 0, -1) == [job_id.encode()]
 
 
@@ -126,11 +127,13 @@ def test_bad_schedules_name_the_key(spec, message, tmp_path):
 
 def test_enqueue_briefing_is_idempotent_per_company_and_day(redis_url, connection, tmp_path, monkeypatch):
     from lensops.cli.app import app
+    from tests.test_data_fixtures import seed_sqlite
 
     config = tmp_path / "config.toml"
     config.write_text("")
     monkeypatch.setenv("LENSOPS_REDIS_URL", redis_url)
     monkeypatch.setenv("LENSOPS_CONFIG", str(config))
+    monkeypatch.setenv("LENSOPS_DATABASE_URL", f"sqlite:///{seed_sqlite(tmp_path)}")  # the companies are checked
     runner = CliRunner()
     args = ["enqueue", "briefing", "--company", "3", "--company", "8", "--day", "2026-11-27"]
     first = runner.invoke(app, args)

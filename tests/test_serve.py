@@ -27,9 +27,9 @@ TOKENS = load_tokens(f"viewer:{VIEWER},admin:{ADMIN}", None)
 READS = [
     ("/api/queue/stats", "/api/queue/stats"),
     ("/api/queue/info", "/api/queue/info"),
-    ("/api/queue/jobs?queue=scheduled&state=failed&page=1", "/api/queue/jobs"),
+    ("/api/queue/jobs?queue=system&state=failed&page=1", "/api/queue/jobs"),
     ("/api/queue/history?range=24h", "/api/queue/history"),
-    ("/api/queue/history?queue=scheduled&range=1h", "/api/queue/history"),
+    ("/api/queue/history?queue=system&range=1h", "/api/queue/history"),
     ("/api/queue/history?range=90d", "/api/queue/history"),
 ]
 
@@ -95,17 +95,17 @@ def test_documents_are_the_clis(seeded, make_client, settings, connection):
 
     client = make_client()
     stats = client.get("/api/queue/stats", headers=auth(VIEWER)).json()
-    assert stats["queues"]["scheduled"]["counts"]["failed"] == 1
-    assert stats["queues"]["scheduled"]["run_p95"] is not None
+    assert stats["queues"]["system"]["counts"]["failed"] == 1
+    assert stats["queues"]["system"]["run_p95"] is not None
     assert set(stats) == {"taken_at", "queues", "workers", "failures"}
     assert client.get("/api/queue/info", headers=auth(VIEWER)).json() == info_document(connection, settings)
-    page = client.get("/api/queue/jobs?queue=scheduled&state=failed", headers=auth(VIEWER)).json()
+    page = client.get("/api/queue/jobs?queue=system&state=failed", headers=auth(VIEWER)).json()
     assert [job["id"] for job in page["jobs"]] == [seeded["failed"]]
     detail = client.get(f"/api/queue/jobs/{seeded['failed']}", headers=auth(VIEWER)).json()
     assert detail["summary"]["state"] == "failed" and detail["attempts"][0]["message"] == "coater down"
     missing = client.get("/api/queue/jobs/no-such-job", headers=auth(VIEWER))
     assert missing.status_code == 404 and "no-such-job" in missing.json()["error"]
-    hist = client.get("/api/queue/history?queue=scheduled&range=1h", headers=auth(VIEWER)).json()
+    hist = client.get("/api/queue/history?queue=system&range=1h", headers=auth(VIEWER)).json()
     [queue] = hist["queues"]
     assert (queue["processed"], queue["failed"]) == (2, 1)
     assert {t["name"] for t in queue["types"]} == {"system.echo", "system.fail"}
@@ -183,7 +183,7 @@ def test_metrics_parse_with_prometheus_clients_own_parser(seeded, make_client):
         families
     )
     jobs = {(s.labels["queue"], s.labels["status"]): s.value for s in families["rq_jobs"].samples}
-    assert jobs[("scheduled", "failed")] == 1 and jobs[("scheduled", "queued")] == 1
+    assert jobs[("system", "failed")] == 1 and jobs[("system", "queued")] == 1
     assert families["lensops_redis_up"].samples[0].value == 1
     assert families["lensops_job_run_seconds"].type == "histogram"
     run = [s for s in families["lensops_job_run_seconds"].samples if s.labels.get("type") == "system.echo"]

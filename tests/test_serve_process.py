@@ -99,7 +99,7 @@ def test_up_runs_the_pool_the_scheduler_and_the_server_under_one_supervisor(redi
         tmp_path / "config.toml",
         redis_url,
         queues=f"""
-[queues.scheduled]
+[queues.system]
 concurrency = 1
 
 [schedules.tick]
@@ -119,7 +119,7 @@ port = {port}
 
         def ticks_done() -> bool:
             stats = answering(f"{base}/api/queue/stats")
-            return stats is not None and stats.json()["queues"]["scheduled"]["counts"]["finished"] >= 2
+            return stats is not None and stats.json()["queues"]["system"]["counts"]["finished"] >= 2
 
         wait_for(ticks_done, timeout=60, what="scheduled ticks run by the pool")  # scheduler + workers at work
         workers = answering(f"{base}/api/queue/stats").json()["workers"]  # type: ignore[union-attr]

@@ -17,7 +17,7 @@ from tests.conftest import run_burst
 
 @pytest.fixture
 def seeded(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"retries": 0}, "email": {"rate": "100/minute"}})
+    settings = make_settings(queues={"system": {"retries": 0}, "email": {"rate": "100/minute"}})
     producer = Producer(settings, connection)
     for n in range(3):
         producer.enqueue("system.echo", {"message": f"order {n}"})
@@ -35,8 +35,8 @@ def seeded(make_settings, connection):
 
 def test_counts_workers_and_failures(seeded, connection):
     snapshot = collect_snapshot(connection, seeded)
-    scheduled, email, pdf = (snapshot.queue(q) for q in ("scheduled", "email", "pdf"))
-    assert scheduled.counts == {
+    system, email, pdf = (snapshot.queue(q) for q in ("system", "email", "pdf"))
+    assert system.counts == {
         "queued": 0, "started": 0, "scheduled": 0, "deferred": 0, "finished": 3, "failed": 1, "canceled": 0,
     }  # fmt: skip
     assert email.counts["queued"] == 4
@@ -44,16 +44,16 @@ def test_counts_workers_and_failures(seeded, connection):
     assert 0 <= email.latency < 60
     assert (email.rate, email.rate_used, email.rate_limit) == ("100/minute", 0, 100)
     assert pdf.counts["scheduled"] == 1 and pdf.paused and pdf.paused_since
-    assert sum(scheduled.finished_per_minute) == 3 and sum(scheduled.failed_per_minute) == 1
+    assert sum(system.finished_per_minute) == 3 and sum(system.failed_per_minute) == 1
     [failure] = snapshot.failures
     assert (failure.type, failure.queue, failure.exc_type, failure.message) == (
-        "system.fail", "scheduled", "RuntimeError", "coater down",
+        "system.fail", "system", "RuntimeError", "coater down",
     )  # fmt: skip
     workers = {w.name: w for w in snapshot.workers}
     assert not workers["lensops-email-test-1"].alive and workers["lensops-email-test-1"].state == "dead"
     assert workers["lensops-oma-test-2"].alive and workers["lensops-oma-test-2"].queue == "oma"
     document = snapshot.to_json()
-    assert set(document["queues"]) == {"email", "pdf", "notification", "ai", "oma", "scheduled"}
+    assert set(document["queues"]) == {"email", "pdf", "notification", "ai", "oma", "scheduled", "system"}
 
 
 def redis_contents(connection) -> dict[bytes, object]:

@@ -20,8 +20,8 @@ from tests.pool_helpers import wait_for
 
 def test_the_default_pool_shares_one_process_among_the_io_queues():
     settings = _build({}, None, {})
-    layout = plan_processes(settings, ["email", "pdf", "notification", "ai", "oma", "scheduled"])
-    shared = sorted(["email"] * 5 + ["notification"] * 10 + ["scheduled"])
+    layout = plan_processes(settings, ["email", "pdf", "notification", "ai", "oma", "scheduled", "system"])
+    shared = sorted(["email"] * 5 + ["notification"] * 10 + ["scheduled"] + ["system"] * 2)
     assert sorted(map(sorted, layout)) == sorted([shared, ["pdf"], ["pdf"], ["pdf"], ["ai"], ["ai"], ["oma"], ["oma"]])
     two = _build({"queues": {"email": {"processes": 2, "threads": 3}}}, None, {})
     assert plan_processes(two, ["email", "notification"]) == [["email"] * 3 + ["notification"] * 10, ["email"] * 3]
@@ -36,7 +36,7 @@ def _pool(tmp_path, redis_url, queues: str):
 
 def test_threads_retry_and_time_out_without_losing_their_thread(tmp_path, redis_url, connection):
     config, journal, producer = _pool(tmp_path, redis_url, "threads = 3\ntimeout = 1\nretries = 1")
-    flaky = producer.enqueue("system.fail", {"succeed_on_attempt": 2}).id
+    flaky = producer.enqueue("fault.record", {"journal": str(journal.path), "succeed_on_attempt": 2}).id
     spinning = producer.enqueue("fault.record", {"journal": str(journal.path), "spin": 30}).id
     quick = producer.enqueue("fault.record", {"journal": str(journal.path)}).id
     pool = start_pool(config, "scheduled")

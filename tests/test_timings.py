@@ -26,7 +26,7 @@ def apply(connection, commands: Commands) -> None:
 
 def settle_at(connection, when: float, run: float, wait: float, outcome: str = "ok", type_name: str = "system.sleep"):
     started = when - run
-    commands = timings.record(Commands(), "scheduled", type_name, outcome, when, started, started - wait)
+    commands = timings.record(Commands(), "system", type_name, outcome, when, started, started - wait)
     apply(connection, commands)
 
 
@@ -81,8 +81,8 @@ def test_a_real_worker_records_run_and_wait_times(settings, connection):
         producer.enqueue("system.sleep", {"seconds": 0.2})
     producer.enqueue("system.fail", {"message": "no", "permanent": True})
     assert run_burst(settings, connection) == 5
-    history = collect_history(connection, "1h", ["scheduled"])
-    queue = history.queue("scheduled")
+    history = collect_history(connection, "1h", ["system"])
+    queue = history.queue("system")
     sleep = next(t for t in queue.types if t.name == "system.sleep")
     assert sleep.processed == 4 and sleep.failed == 0
     assert sleep.run.count == 4 and sleep.run.p50 is not None
@@ -93,15 +93,15 @@ def test_a_real_worker_records_run_and_wait_times(settings, connection):
     failed = next(t for t in queue.types if t.name == "system.fail")
     assert (failed.processed, failed.failed, failed.failure_rate) == (1, 1, 1.0)
     assert queue.processed == 5 and sum(slot.processed for slot in queue.slots) == 5
-    assert history.bottleneck == "scheduled"
+    assert history.bottleneck == "system"
 
 
 def test_a_retried_job_waits_from_its_requeue_not_its_first_enqueue(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"retries": 1, "backoff": ["0.5s"]}})
+    settings = make_settings(queues={"system": {"retries": 1, "backoff": ["0.5s"]}})
     producer = Producer(settings, connection)
     producer.enqueue("system.fail", {"message": "flaky", "succeed_on_attempt": 2})
     run_burst(settings, connection)
-    fail = collect_history(connection, "1h", ["scheduled"]).queue("scheduled").types[0]
+    fail = collect_history(connection, "1h", ["system"]).queue("system").types[0]
     assert (fail.processed, fail.retried, fail.failed) == (2, 1, 0)
     # the second attempt's wait starts when promote.lua put it back (after the 0.5 s backoff)
     assert fail.wait.p99 is not None and fail.wait.p99 < 0.5
@@ -109,7 +109,7 @@ def test_a_retried_job_waits_from_its_requeue_not_its_first_enqueue(make_setting
 
 def test_undeclared_type_names_are_not_trusted_as_fields(connection):
     settle_at(connection, time.time(), 0.01, 0.0, "failed", type_name="evil|r999")
-    types = collect_history(connection, "1h", ["scheduled"]).queue("scheduled").types
+    types = collect_history(connection, "1h", ["system"]).queue("system").types
     assert [t.name for t in types] == [timings.UNKNOWN_TYPE]
 
 
@@ -123,18 +123,18 @@ def test_finished_hours_roll_up_once_into_hours_days_and_total(connection):
             settle_at(connection, base + hour * 3600 + minute * 60 + 1, run=0.1 * (hour + 1), wait=1.0)
     settle_at(connection, base + 3600 + 5, run=0.5, wait=0.0, outcome="failed")
     now = base + 3 * 3600 + 600  # 03:10: hours 0-2 are finished
-    assert roll_up_all(connection, "scheduled", now) > 0
+    assert roll_up_all(connection, "system", now) > 0
     first_hour = int(base // 3600)
-    assert roll_up(connection, "scheduled", now).through == first_hour + 2
-    assert roll_up(connection, "scheduled", now).hours == 0  # a second worker adds nothing twice
-    hours = [timings.parse(_flat(connection, keys.timings("scheduled", "h", first_hour + n))) for n in range(3)]
+    assert roll_up(connection, "system", now).through == first_hour + 2
+    assert roll_up(connection, "system", now).hours == 0  # a second worker adds nothing twice
+    hours = [timings.parse(_flat(connection, keys.timings("system", "h", first_hour + n))) for n in range(3)]
     assert [h["system.sleep"].processed for h in hours] == [3, 4, 3]
     assert hours[1]["system.sleep"].outcomes["failed"] == 1
-    day = timings.parse(_flat(connection, keys.timings("scheduled", "d", int(base // 86400))))
+    day = timings.parse(_flat(connection, keys.timings("system", "d", int(base // 86400))))
     assert day["system.sleep"].processed == 10
     assert day["system.sleep"].run.sum == pytest.approx(0.1 * 3 + 0.2 * 3 + 0.3 * 3 + 0.5)
-    assert 0 < connection.ttl(keys.timings("scheduled", "h", first_hour)) <= 91 * 86400
-    total = collect_totals(connection, ["scheduled"], now=now).queues["scheduled"]["system.sleep"]
+    assert 0 < connection.ttl(keys.timings("system", "h", first_hour)) <= 91 * 86400
+    total = collect_totals(connection, ["system"], now=now).queues["system"]["system.sleep"]
     assert total.processed == 10
 
 
@@ -144,14 +144,14 @@ def test_readers_see_the_same_numbers_before_and_after_the_roll_up(connection):
         settle_at(connection, base + n * 1800 + 7, run=0.05, wait=0.01)
     now = time.time()
     ranges = ("24h", "7d", "90d")
-    before = [collect_history(connection, name, ["scheduled"], now=now).queue("scheduled") for name in ranges]
-    totals_before = collect_totals(connection, ["scheduled"], now=now).queues["scheduled"]["system.sleep"]
-    assert roll_up_all(connection, "scheduled", now) > 0
-    after = [collect_history(connection, name, ["scheduled"], now=now).queue("scheduled") for name in ranges]
+    before = [collect_history(connection, name, ["system"], now=now).queue("system") for name in ranges]
+    totals_before = collect_totals(connection, ["system"], now=now).queues["system"]["system.sleep"]
+    assert roll_up_all(connection, "system", now) > 0
+    after = [collect_history(connection, name, ["system"], now=now).queue("system") for name in ranges]
     assert before == after
     assert [q.processed for q in after] == [6, 6, 6]
     assert [len(q.slots) for q in after] == [24, 168, 90]
-    totals_after = collect_totals(connection, ["scheduled"], now=now).queues["scheduled"]["system.sleep"]
+    totals_after = collect_totals(connection, ["system"], now=now).queues["system"]["system.sleep"]
     assert totals_before == totals_after and totals_after.processed == 6
 
 
@@ -160,9 +160,9 @@ def test_minutes_the_roll_up_has_not_reached_are_read_back_six_hours_only(connec
     base = (int(time.time() // 3600) - 8) * 3600
     settle_at(connection, base + 60, run=0.05, wait=0.01)
     now = time.time()
-    assert collect_history(connection, "7d", ["scheduled"], now=now).queue("scheduled").processed == 0
-    roll_up_all(connection, "scheduled", now)
-    assert collect_history(connection, "7d", ["scheduled"], now=now).queue("scheduled").processed == 1
+    assert collect_history(connection, "7d", ["system"], now=now).queue("system").processed == 0
+    roll_up_all(connection, "system", now)
+    assert collect_history(connection, "7d", ["system"], now=now).queue("system").processed == 1
 
 
 def test_history_refuses_an_unknown_range_or_queue(connection):
@@ -184,23 +184,23 @@ def test_the_snapshot_carries_each_queues_p95_run_and_wait(settings, connection)
         producer.enqueue("system.sleep", {"seconds": 0.2})
     run_burst(settings, connection)
     snapshot = collect_snapshot(connection, settings)
-    scheduled = snapshot.queue("scheduled")
+    scheduled = snapshot.queue("system")
     assert scheduled.run_p95 is not None and 0.2 <= scheduled.run_p95 < 0.2 * 1.13  # within one bucket
     assert scheduled.wait_p95 is not None and scheduled.wait_p95 > 0.2  # the third waited for two others
     assert snapshot.queue("email").run_p95 is None
-    assert snapshot.to_json()["queues"]["scheduled"]["run_p95"] == scheduled.run_p95
+    assert snapshot.to_json()["queues"]["system"]["run_p95"] == scheduled.run_p95
 
 
 def test_a_job_recovered_from_a_dead_worker_counts_as_failed_without_a_run_time(connection):
     from lensops.engine.outcomes import ClaimedJob, Failure, failure, iso
 
     now = time.time()
-    job = ClaimedJob("j1", "e1", "scheduled", {"description": b"system.sleep", "enqueued_at": iso(now).encode()})
+    job = ClaimedJob("j1", "e1", "system", {"description": b"system.sleep", "enqueued_at": iso(now).encode()})
     commands, status = failure(job, "", Failure("WorkerDied", "worker gone", ""), now, now, "system.sleep")
     assert status == "failed"
     apply(connection, commands)
     settle_at(connection, now, run=0.3, wait=0.1)  # and one that finished normally
-    sleep = collect_history(connection, "1h", ["scheduled"]).queue("scheduled").types[0]
+    sleep = collect_history(connection, "1h", ["system"]).queue("system").types[0]
     assert sleep.run.count == 1 and sleep.wait.count == 1
     assert (sleep.processed, sleep.failed, sleep.retried) == (2, 1, 0)
 
@@ -208,7 +208,7 @@ def test_a_job_recovered_from_a_dead_worker_counts_as_failed_without_a_run_time(
 def test_the_roll_up_gives_every_minute_it_reads_its_ttl(connection):
     # a worker sends the EXPIRE with a minute's first job only; were that settle dropped, no TTL
     minute = (int(time.time() // 3600) - 2) * 60 + 5
-    connection.hset(keys.timings("scheduled", "m", minute), "system.sleep|r-10", 1)
-    assert connection.ttl(keys.timings("scheduled", "m", minute)) == -1
-    roll_up_all(connection, "scheduled", time.time())
-    assert 0 < connection.ttl(keys.timings("scheduled", "m", minute)) <= timings.MINUTE_TTL
+    connection.hset(keys.timings("system", "m", minute), "system.sleep|r-10", 1)
+    assert connection.ttl(keys.timings("system", "m", minute)) == -1
+    roll_up_all(connection, "system", time.time())
+    assert 0 < connection.ttl(keys.timings("system", "m", minute)) <= timings.MINUTE_TTL

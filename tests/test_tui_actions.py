@@ -9,7 +9,7 @@ from tests.conftest import run_burst
 
 
 def test_delete_job_removes_an_ended_job_and_its_history(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"retries": 0}})
+    settings = make_settings(queues={"system": {"retries": 0}})
     from lensops.engine.producer import Producer
 
     producer = Producer(settings, connection)
@@ -19,9 +19,9 @@ def test_delete_job_removes_an_ended_job_and_its_history(make_settings, connecti
     assert connection.exists(keys.attempts(failed))
     assert delete_job(connection, failed) == "deleted"
     assert not connection.exists(keys.rq_job(failed), keys.attempts(failed), keys.rq_results(failed))
-    assert connection.zscore(keys.rq_registry("failed", "scheduled"), failed) is None
+    assert connection.zscore(keys.rq_registry("failed", "system"), failed) is None
     assert delete_job(connection, done) == "deleted"
-    assert connection.zcard(keys.rq_registry("finished", "scheduled")) == 0
+    assert connection.zcard(keys.rq_registry("finished", "system")) == 0
     assert delete_job(connection, failed) == "unknown job id"
 
 
@@ -30,12 +30,12 @@ def test_delete_job_leaves_live_jobs_alone(producer, connection):
     scheduled = producer.enqueue("system.noop", {}, delay="1h").id
     assert delete_job(connection, queued) == "not ended (queued)"
     assert delete_job(connection, scheduled) == "not ended (scheduled)"
-    assert connection.lrange(keys.rq_queue("scheduled"), 0, -1) == [queued.encode()]
+    assert connection.lrange(keys.rq_queue("system"), 0, -1) == [queued.encode()]
     assert connection.exists(keys.rq_job(scheduled))
 
 
 def test_redis_source_reads_and_acts_through_the_data_layer(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"retries": 0}})
+    settings = make_settings(queues={"system": {"retries": 0}})
     from lensops.engine.producer import Producer
 
     producer = Producer(settings, connection)
@@ -44,14 +44,14 @@ def test_redis_source_reads_and_acts_through_the_data_layer(make_settings, conne
     queued = producer.enqueue("system.noop", {"n": 1}, queue="pdf").id
     source = RedisSource(settings, connection)
     assert source.describe().startswith("redis://127.0.0.1:")
-    assert source.snapshot().queue("scheduled").counts["failed"] == 2
+    assert source.snapshot().queue("system").counts["failed"] == 2
     assert source.health().reachable
-    page = source.jobs(JobQuery(queue="scheduled", state="failed", limit=1))
+    page = source.jobs(JobQuery(queue="system", state="failed", limit=1))
     assert len(page.jobs) == 1 and page.more
     assert source.jobs(JobQuery(search="jam 1")).jobs[0].id == failed[1]
     detail = source.job(failed[0])
     assert detail is not None and detail.attempts and source.job("nope") is None
-    assert sorted(source.failed_ids("scheduled")) == sorted(failed)
+    assert sorted(source.failed_ids("system")) == sorted(failed)
     assert source.retry([failed[0]]).retried == [failed[0]]
     assert source.cancel(queued) == "canceled"
     assert source.delete(failed[1]) == "deleted"

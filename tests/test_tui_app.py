@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from rich.console import Console
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from lensops.engine import keys
@@ -31,6 +31,7 @@ from lensops.tui.widgets.queues import QueueTable
 from lensops.tui.widgets.status import RedisStatus
 from lensops.tui.widgets.workers import WorkerTable
 from tests.conftest import run_burst
+from tests.waiting import notices, painted, tables_settled, until
 
 Scenario = Callable[[Pilot[None], DashboardApp], Awaitable[None]]
 INJECTED = "[red]markup[/red] \x1b[31mANSI\x1b[0m \x07bell"
@@ -39,7 +40,7 @@ INJECTED = "[red]markup[/red] \x1b[31mANSI\x1b[0m \x07bell"
 @pytest.fixture
 def seeded(make_settings, connection) -> dict[str, Any]:
     """Real jobs: finished, failed (one with markup and ANSI in its error), queued, and a dead worker."""
-    settings = make_settings(queues={"scheduled": {"retries": 0}, "email": {"retries": 0}})
+    settings = make_settings(queues={"system": {"retries": 0}, "email": {"retries": 0}})
     producer = Producer(settings, connection)
     done = [producer.enqueue("system.echo", {"message": f"invoice INV-{n}"}).id for n in range(3)]
     failed = [producer.enqueue("system.fail", {"message": f"printer jam {n}"}).id for n in range(2)]
@@ -55,19 +56,15 @@ def seeded(make_settings, connection) -> dict[str, Any]:
 def run_app(app: DashboardApp, scenario: Scenario, size: tuple[int, int] = (100, 30)) -> None:
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
-            await until(pilot, lambda: app.state.snapshot is not None, "the first snapshot")
-            await pilot.pause()
+            await shown(pilot, app)
             await scenario(pilot, app)
 
     asyncio.run(main())
 
 
-async def until(pilot: Pilot[None], condition: Callable[[], object], what: str, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
+async def shown(pilot: Pilot[None], app: DashboardApp) -> None:
+    """Wait until the first snapshot is on screen with every table's columns measured."""
+    await until(pilot, lambda: app.renders > 0 and tables_settled(app.screen), "the first snapshot on screen")
 
 
 def make_app(seeded: dict[str, Any], connection, **options: Any) -> DashboardApp:
@@ -81,6 +78,14 @@ def plain(renderable: Any) -> str:
     console = Console(width=160, file=io.StringIO(), record=True, color_system=None)
     console.print(renderable)
     return console.export_text()
+
+
+def highlighted_prompt(hits: CommandList) -> str:
+    """The command the palette would run on Enter ("" while it has none)."""
+    if hits.highlighted is None:
+        return ""
+    prompt = hits.get_option_at_index(hits.highlighted).prompt
+    return getattr(prompt, "plain", str(prompt))
 
 
 def cells(table: Any, key: str) -> list[str]:
@@ -106,8 +111,8 @@ def test_tables_show_the_seeded_counts_workers_and_failures(seeded, connection):
     async def scenario(pilot: Pilot[None], app: DashboardApp) -> None:
         assert isinstance(app.screen, OverviewScreen)
         queues = app.screen.query_one(QueueTable)
-        assert queues.row_keys == ["email", "pdf", "notification", "ai", "oma", "scheduled"]
-        wide = dict(zip([c.key for c in queues.columns_shown], cells(queues, "scheduled"), strict=True))
+        assert queues.row_keys == ["email", "pdf", "notification", "ai", "oma", "scheduled", "system"]
+        wide = dict(zip([c.key for c in queues.columns_shown], cells(queues, "system"), strict=True))
         assert (wide["queued"], wide["failed"], wide["finished"]) == ("0", "3", "3")
         assert cells(queues, "oma")[1] == "3"
         workers = app.screen.query_one(WorkerTable)
@@ -143,7 +148,7 @@ def test_paused_queue_is_marked_in_words(seeded, connection):
 
 def test_drill_into_a_queue_then_a_job(seeded, connection):
     async def scenario(pilot: Pilot[None], app: DashboardApp) -> None:
-        await focus_queue(pilot, app, "scheduled")
+        await focus_queue(pilot, app, "system")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, JobsScreen) and app.screen.page is not None, "jobs")
         jobs = app.screen.query_one(JobTable)
@@ -181,29 +186,29 @@ def test_r_retries_the_selected_failure(seeded, connection):
         await focus_failure(pilot, app, target)
         await pilot.press("r")
         await until(pilot, lambda: connection.hget(keys.rq_job(target), "status") == b"queued", "the retry")
-        assert target.encode() in connection.lrange(keys.rq_queue("scheduled"), 0, -1)
-        await until(pilot, lambda: app.state.snapshot.queue("scheduled").counts["queued"] == 1, "the refresh")
+        assert target.encode() in connection.lrange(keys.rq_queue("system"), 0, -1)
+        await until(pilot, lambda: app.state.snapshot.queue("system").counts["queued"] == 1, "the refresh")
 
     run_app(make_app(seeded, connection), scenario)
 
 
 def test_retry_all_asks_first_and_no_changes_nothing(seeded, connection):
-    failed_registry = keys.rq_registry("failed", "scheduled")
+    failed_registry = keys.rq_registry("failed", "system")
 
     async def scenario(pilot: Pilot[None], app: DashboardApp) -> None:
-        await focus_queue(pilot, app, "scheduled")
+        await focus_queue(pilot, app, "system")
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
-        assert "Retry all 3 failed job(s) in scheduled?" in app.screen.question
+        assert "Retry all 3 failed job(s) in system?" in app.screen.question
         await pilot.press("n")
+        await until(pilot, lambda: "Nothing was changed." in notices(app), "the answer to be acknowledged")
         assert isinstance(app.screen, OverviewScreen)
-        await pilot.pause(0.3)
         assert connection.zcard(failed_registry) == 3
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question again")
         await pilot.press("y")
         await until(pilot, lambda: connection.zcard(failed_registry) == 0, "the retries")
-        assert connection.llen(keys.rq_queue("scheduled")) == 3
+        assert connection.llen(keys.rq_queue("system")) == 3
 
     run_app(make_app(seeded, connection), scenario)
 
@@ -222,7 +227,7 @@ def test_d_deletes_a_failed_job_after_confirmation(seeded, connection):
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question again")
         await pilot.click("#yes")
         await until(pilot, lambda: not connection.exists(keys.rq_job(target)), "the deletion")
-        assert connection.zscore(keys.rq_registry("failed", "scheduled"), target) is None
+        assert connection.zscore(keys.rq_registry("failed", "system"), target) is None
 
     run_app(make_app(seeded, connection), scenario)
 
@@ -267,10 +272,13 @@ def test_read_only_disables_every_action(seeded, connection):
         await focus_failure(pilot, app, target)
         for action in ("retry", "retry_all", "remove", "pause"):
             assert app.screen.check_action(action, ()) is False
+        refused = lambda: [n for n in notices(app) if "not in read-only mode" in n]  # noqa: E731
         await pilot.press("r", "d", "R", "p")
+        await until(pilot, lambda: len(refused()) == 4, "each key to say why it did nothing")
+        assert refused()[0] == "Retry: not in read-only mode (the dashboard was opened with --read-only)."
         await focus_queue(pilot, app, "email")
         await pilot.press("p", "R")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: len(refused()) == 6, "the queue keys to say why they did nothing")
         assert not isinstance(app.screen, ConfirmScreen)
         assert connection.hget(keys.rq_job(target), "status") == b"failed"
         assert not connection.exists(keys.paused("email"))
@@ -278,7 +286,7 @@ def test_read_only_disables_every_action(seeded, connection):
         assert not footer_keys & {"r", "R", "d", "p"}
         # Even a request that got past the keys (the command palette, a bug) is refused.
         app.request(Operation("pause", "email"))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "Read-only mode: nothing was changed." in notices(app), "the refusal")
         assert not connection.exists(keys.paused("email"))
 
     run_app(make_app(seeded, connection, read_only=True), scenario)
@@ -318,7 +326,7 @@ def test_pages_through_a_long_queue(seeded, connection):
         await until(pilot, lambda: screen.page is not None and screen.listing.offset == 100, "page 3")
         assert jobs.row_keys == list(reversed(ids))[100:]
         await pilot.press("right_square_bracket")  # no older jobs: stays
-        await pilot.pause(0.2)
+        await until(pilot, lambda: "No older jobs." in notices(app), "the last page to be said")
         assert screen.listing.offset == 100
         await pilot.press("left_square_bracket")
         await until(pilot, lambda: screen.listing.offset == 50 and screen.page is not None, "back to page 2")
@@ -341,9 +349,10 @@ def test_help_lists_the_keys_in_view(seeded, connection):
 def test_command_palette_pauses_a_queue(seeded, connection):
     async def scenario(pilot: Pilot[None], app: DashboardApp) -> None:
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "the command palette")
         await pilot.press(*"pause notif")
-        await pilot.pause(0.5)
+        hits = app.screen.query_one(CommandList)
+        await until(pilot, lambda: highlighted_prompt(hits).startswith("Pause queue notification"), "the command")
         await pilot.press("enter")
         await until(pilot, lambda: connection.exists(keys.paused("notification")), "the pause")
 
@@ -357,7 +366,8 @@ def test_untrusted_text_is_shown_literally(seeded, connection):
         assert cells(failures, key)[-1].startswith("RuntimeError: [red]markup[/red] \\x1b[31mANSI")
         workers = app.screen.query_one(WorkerTable)
         assert cells(workers, workers.row_keys[0])[0].startswith("lensops-email-[bold]lost\\x1b[")
-        await pilot.pause(0.2)  # the tables' column widths settle after the first layout
+        # The other failures' rows painted means this frame holds the rows, at their measured widths.
+        await until(pilot, lambda: "RuntimeError: printer jam 0" in painted(app), "the failures on screen")
         screen = app.export_screenshot()
         assert "[red]markup[/red]" in screen and "\x1b" not in screen and "\x07" not in screen
         app.push_screen(JobScreen(seeded["injected"]))
@@ -374,7 +384,7 @@ def test_no_rendering_while_a_dialog_is_open(seeded, connection):
 
     async def scenario(pilot: Pilot[None], app: DashboardApp) -> None:
         queues = app.screen.query_one(QueueTable)
-        await focus_queue(pilot, app, "scheduled")
+        await focus_queue(pilot, app, "system")
         await pilot.press("R")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
         producer.enqueue("system.noop", {"n": 1}, queue="ai")

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import redis
-from textual.pilot import Pilot
 
 from lensops.config import _build
 from lensops.ops.snapshot import Snapshot
@@ -21,14 +19,7 @@ from lensops.tui.source import RedisSource
 from lensops.tui.widgets.queues import QueueTable
 from lensops.tui.widgets.status import RedisStatus
 from tests.redis_server import RedisServer
-
-
-async def until(pilot: Pilot[None], condition: Callable[[], object], what: str, timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
+from tests.waiting import notices, until
 
 
 def test_disconnect_shows_since_when_keeps_working_and_reconnects(tmp_path: Path):
@@ -55,8 +46,7 @@ def test_disconnect_shows_since_when_keeps_working_and_reconnects(tmp_path: Path
             await until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
             await pilot.press("escape")
             await pilot.press("p")  # an action against a missing Redis is reported, not fatal
-            messages = lambda: [n.message for n in app._notifications]  # noqa: E731
-            await until(pilot, lambda: any(m.startswith("Not done, Redis failed") for m in messages()), "the report")
+            await until(pilot, lambda: any(m.startswith("Not done, Redis failed") for m in notices(app)), "the report")
             assert isinstance(app.screen, OverviewScreen)
             polls = app.state.polls
             await until(pilot, lambda: app.state.polls >= polls + 2, "polls to go on")
@@ -99,7 +89,7 @@ def test_dashboard_opens_with_redis_down_and_says_so(tmp_path: Path):
 
 
 class SlowSource(RedisSource):
-    """The real source, with a slow snapshot, counting how many run at once."""
+    """The real source, with a slow snapshot that the test can also hold, counting how many run at once."""
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -108,6 +98,9 @@ class SlowSource(RedisSource):
         self.calls = 0
         self.lock = threading.Lock()
         self.threads: set[str] = set()
+        self.gate = threading.Event()  # cleared: snapshots wait until the test sets it again
+        self.gate.set()
+        self.held = 0  # snapshots waiting at the gate now
 
     def snapshot(self) -> Snapshot:
         with self.lock:
@@ -116,7 +109,14 @@ class SlowSource(RedisSource):
             self.most = max(self.most, self.running)
             self.threads.add(threading.current_thread().name)
         try:
-            time.sleep(0.15)
+            with self.lock:
+                self.held += 1
+            try:
+                assert self.gate.wait(30), "the test never let the poll go on"
+            finally:
+                with self.lock:
+                    self.held -= 1
+            time.sleep(0.15)  # a slow Redis, 15 refresh intervals long: not a wait for anything
             return super().snapshot()
         finally:
             with self.lock:
@@ -129,10 +129,15 @@ def test_polls_never_overlap_and_never_run_on_the_ui_thread(settings, connection
 
     async def main() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
-            started = time.monotonic()
-            await pilot.press("down", "down", "up")  # keys are handled while polls run
-            assert time.monotonic() - started < 1.0
-            await until(pilot, lambda: source.calls >= 5, "five polls")
+            await until(pilot, lambda: app.renders > 0, "the first poll on screen")
+            queues = app.screen.query_one(QueueTable)
+            source.gate.clear()
+            await until(pilot, lambda: source.held == 1, "a poll in flight, held")
+            await pilot.press("down", "down", "up")  # keys are handled while a poll runs
+            assert queues.cursor_row == 1 and source.held == 1
+            source.gate.set()
+            calls = source.calls
+            await until(pilot, lambda: source.calls >= calls + 5, "five more polls")
 
     asyncio.run(main())
     assert source.most == 1

@@ -19,9 +19,12 @@ from lensops.ops.snapshot import STATES, FailureSnapshot, MinuteCount, QueueSnap
 from lensops.redis.connection import Health
 from lensops.tui.app import DashboardApp
 from lensops.tui.messages import OpenQueue
+from lensops.tui.screens.dialogs import HelpScreen
 from lensops.tui.screens.job import JobScreen
 from lensops.tui.screens.jobs import JobsScreen
 from lensops.tui.source import JobQuery
+from lensops.tui.widgets.jobs import JobTable
+from tests.waiting import tables_settled, until
 
 NOW = 1_764_322_800.0  # 2025-11-28 09:40:00 UTC
 MINUTE = int(NOW // 60)
@@ -109,11 +112,12 @@ SNAPSHOT = Snapshot(
             canceled=2,
             done=[9, 12, 8, 11, 10, 9, 13, 12, 10, 11, 9, 12, 10, 11, 12],
         ),
+        _queue("system", started=1, failed=1, finished=42, done=[0] * 12 + [2, 1, 0]),
     ],
     workers=[
         _worker("lensops-email-lab-01-4242-1", "email", ("0b6f3c1e", "email.order_confirmation", 0.4), done=812),
         _worker("lensops-pdf-lab-01-4242-3", "pdf", ("9a1d7e22", "pdf.invoice", 2.2), done=96),
-        _worker("lensops-scheduled-lab-01-4242-9", "scheduled", ("c4e0aa93", "system.sleep", 6.0), done=77),
+        _worker("lensops-system-lab-01-4242-9", "system", ("c4e0aa93", "system.sleep", 6.0), done=77),
         _worker("lensops-oma-lab-02-[bold]777-1", "oma", beat=412.0, alive=False, done=5),
         _worker("lensops-notification-lab-01-4242-5", "notification", done=1204),
     ],
@@ -133,11 +137,12 @@ SNAPSHOT = Snapshot(
         FailureSnapshot(
             "e9b0f3aa",
             "system.fail",
-            "scheduled",
+            "system",
             "RuntimeError",
             "[red]markup[/red] \x1b[31mANSI\x1b[0m stays text",
-            4,
+            6,
             NOW - 260,
+            count=2,  # failed again after an operator's retry
         ),
         FailureSnapshot(
             "1d4c7b68", "ai.chat", "ai", "PermanentError", "ai.chat needs an LLM: set LENSOPS_LLM_URL", 1, NOW - 1900
@@ -224,11 +229,10 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[DashboardApp]:
 async def first_poll(pilot: Pilot[None]) -> None:
     app = pilot.app
     assert isinstance(app, DashboardApp)
-    while app.state.snapshot is None:
-        await pilot.pause(0.01)
+    await until(pilot, lambda: app.state.snapshot is not None, "the first poll")
     app.state.last_poll_ms = 0.4  # measured time varies from run to run
     app.render_state()
-    await pilot.pause()
+    await until(pilot, lambda: tables_settled(app.screen), "the tables to measure their columns")
 
 
 def test_main_screen_80x24(snap_compare, app):
@@ -247,8 +251,7 @@ def test_job_detail(snap_compare, app):
     async def open_job(pilot: Pilot[None]) -> None:
         await first_poll(pilot)
         pilot.app.push_screen(JobScreen("5f2a9c01"))
-        while not (isinstance(pilot.app.screen, JobScreen) and pilot.app.screen.loaded):
-            await pilot.pause(0.01)
+        await until(pilot, lambda: isinstance(pilot.app.screen, JobScreen) and pilot.app.screen.loaded, "the job")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=open_job)
@@ -258,9 +261,10 @@ def test_queue_jobs(snap_compare, app):
     async def open_queue(pilot: Pilot[None]) -> None:
         await first_poll(pilot)
         pilot.app.post_message(OpenQueue("pdf", "queued"))
-        while not (isinstance(pilot.app.screen, JobsScreen) and pilot.app.screen.page is not None):
-            await pilot.pause(0.01)
-        await pilot.pause()
+        screen = lambda: pilot.app.screen  # noqa: E731
+        await until(pilot, lambda: isinstance(screen(), JobsScreen) and screen().page is not None, "the jobs")
+        table = screen().query_one(JobTable)
+        await until(pilot, lambda: table.size.width > 0 and tables_settled(screen()), "the jobs laid out")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_queue)
 
@@ -269,6 +273,6 @@ def test_help_screen(snap_compare, app):
     async def open_help(pilot: Pilot[None]) -> None:
         await first_poll(pilot)
         await pilot.press("question_mark")
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "the help")
 
     assert snap_compare(app, terminal_size=(100, 34), run_before=open_help)

@@ -41,7 +41,7 @@ def test_trends_shows_queues_and_types_and_the_bottleneck(settings, connection):
             table = screen.query_one(DataTable)
             await until(pilot, lambda: table.row_count > 0, "the history")
             rows = [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
-            scheduled = next(row for row in rows if row[0].startswith("scheduled"))
+            scheduled = next(row for row in rows if row[0].startswith("system"))
             assert "bottleneck" in scheduled[0] and scheduled[1] == "4" and scheduled[3] == "1"
             assert any(row[0].strip() == "system.sleep" and row[1] == "3" for row in rows)
             assert "last day" in str(screen.query_one("#trends-summary", Static).render())

@@ -37,12 +37,12 @@ def test_every_builtin_type_round_trips(producer, connection):
     failed = fetch(connection, fail)
     assert failed.get_status() == "failed"
     assert "PermanentError: simulated outage" in failed.latest_result().exc_string
-    assert connection.llen(keys.rq_queue("scheduled")) == 0
-    assert connection.zcard(keys.rq_registry("started", "scheduled")) == 0
+    assert connection.llen(keys.rq_queue("system")) == 0
+    assert connection.zcard(keys.rq_registry("started", "system")) == 0
 
 
 def test_retries_follow_the_backoff_schedule(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"retries": 3, "backoff": ["0.3s", "0.6s"]}})
+    settings = make_settings(queues={"system": {"retries": 3, "backoff": ["0.3s", "0.6s"]}})
     producer = Producer(settings, connection)
     job_id = producer.enqueue("system.fail", {"message": "smtp 421", "succeed_on_attempt": 4}).id
     run_burst(settings, connection)
@@ -60,13 +60,13 @@ def test_retries_follow_the_backoff_schedule(make_settings, connection):
 
 
 def test_retries_exhausted_fails_with_every_attempt_recorded(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"retries": 2, "backoff": ["0.05s"]}})
+    settings = make_settings(queues={"system": {"retries": 2, "backoff": ["0.05s"]}})
     job_id = Producer(settings, connection).enqueue("system.fail", {"message": "still down"}).id
     run_burst(settings, connection)
     job = fetch(connection, job_id)
     assert job.get_status() == "failed"
     assert connection.llen(keys.attempts(job_id)) == 3
-    assert job.id in Queue("scheduled", connection=connection).failed_job_registry.get_job_ids()
+    assert job.id in Queue("system", connection=connection).failed_job_registry.get_job_ids()
     recent = json.loads(connection.lindex(keys.failures(), 0))
     assert (recent["id"], recent["type"], recent["attempts"], recent["exc_type"]) == (
         job_id,
@@ -77,7 +77,7 @@ def test_retries_exhausted_fails_with_every_attempt_recorded(make_settings, conn
 
 
 def test_permanent_error_is_not_retried(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"retries": 5, "backoff": ["0.05s"]}})
+    settings = make_settings(queues={"system": {"retries": 5, "backoff": ["0.05s"]}})
     job_id = Producer(settings, connection).enqueue("system.fail", {"message": "bad address", "permanent": True}).id
     run_burst(settings, connection)
     assert fetch(connection, job_id).get_status() == "failed"
@@ -85,17 +85,17 @@ def test_permanent_error_is_not_retried(make_settings, connection):
 
 
 def test_ttls_follow_the_queue_policy(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"keep_finished": "1h", "keep_failed": "2d", "retries": 0}})
+    settings = make_settings(queues={"system": {"keep_finished": "1h", "keep_failed": "2d", "retries": 0}})
     producer = Producer(settings, connection)
     done = producer.enqueue("system.noop", {}).id
     bad = producer.enqueue("system.fail", {}).id
     run_burst(settings, connection)
     assert 3500 < connection.ttl(keys.rq_job(done)) <= 3600
     assert 3500 < connection.ttl(keys.rq_results(done)) <= 3600
-    finished_at = connection.zscore(keys.rq_registry("finished", "scheduled"), done)
+    finished_at = connection.zscore(keys.rq_registry("finished", "system"), done)
     assert abs(finished_at - (time.time() + 3600)) < 30
     assert 2 * 86400 - 100 < connection.ttl(keys.rq_job(bad)) <= 2 * 86400
-    failed_at = connection.zscore(keys.rq_registry("failed", "scheduled"), bad)
+    failed_at = connection.zscore(keys.rq_registry("failed", "system"), bad)
     assert abs(failed_at - (time.time() + 2 * 86400)) < 30
 
 
@@ -111,21 +111,21 @@ def test_higher_priority_starts_first_fifo_within(producer, connection):
 
 def test_paused_queue_keeps_its_jobs_until_resumed(producer, connection):
     job_id = producer.enqueue("system.noop", {}).id
-    assert control.pause(connection, "scheduled")
-    assert not control.pause(connection, "scheduled")
+    assert control.pause(connection, "system")
+    assert not control.pause(connection, "system")
     from lensops.engine.worker import QueueWorker
 
-    worker = QueueWorker(producer.settings, connection, "scheduled")
+    worker = QueueWorker(producer.settings, connection, "system")
     assert worker._settle(None, claim_next=True) is None
     assert fetch(connection, job_id).get_status() == "queued"
-    assert control.resume(connection, "scheduled")
+    assert control.resume(connection, "system")
     assert run_burst(producer.settings, connection) == 1
     assert fetch(connection, job_id).get_status() == "finished"
 
 
 def test_forged_job_naming_another_callable_is_refused(producer, connection, tmp_path):
     marker = tmp_path / "pwned"
-    queue = Queue("scheduled", connection=connection, serializer=JSONSerializer)
+    queue = Queue("system", connection=connection, serializer=JSONSerializer)
     forged = queue.enqueue("os.system", f"touch {marker}")
     dotted = queue.enqueue("tests.evil.payload")
     raw = Job.create("lensops.engine.runtime.run_job", args=["system.noop", {}], connection=connection)
@@ -144,7 +144,7 @@ def test_forged_job_naming_another_callable_is_refused(producer, connection, tmp
 
 
 def test_undeclared_type_and_tampered_payload_fail_permanently(producer, connection):
-    queue = Queue("scheduled", connection=connection, serializer=JSONSerializer)
+    queue = Queue("system", connection=connection, serializer=JSONSerializer)
     unknown = queue.enqueue("lensops.engine.runtime.run_job", "system.format_disk", {})
     tampered = queue.enqueue("lensops.engine.runtime.run_job", "system.sleep", {"seconds": -5})
     run_burst(producer.settings, connection)
@@ -154,7 +154,7 @@ def test_undeclared_type_and_tampered_payload_fail_permanently(producer, connect
 
 
 def test_timeout_stops_a_job_and_counts_as_an_attempt(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"timeout": 1, "retries": 0}})
+    settings = make_settings(queues={"system": {"timeout": 1, "retries": 0}})
     job_id = Producer(settings, connection).enqueue("system.sleep", {"seconds": 5}).id
     started = time.monotonic()
     run_burst(settings, connection)
@@ -182,7 +182,7 @@ def test_dependent_job_waits_for_its_dependency(producer, connection):
 
 def test_a_plain_rq_worker_runs_lensops_jobs_through_the_registry(producer, connection):
     job_id = producer.enqueue("system.echo", {"message": "via rq"}).id
-    queue = Queue("scheduled", connection=connection, serializer=JSONSerializer)
+    queue = Queue("system", connection=connection, serializer=JSONSerializer)
     SimpleWorker([queue], connection=connection, serializer=JSONSerializer).work(burst=True)
     assert fetch(connection, job_id).return_value()["message"] == "via rq"
 
@@ -190,18 +190,29 @@ def test_a_plain_rq_worker_runs_lensops_jobs_through_the_registry(producer, conn
 def test_worker_is_registered_the_way_rq_lists_workers(producer, connection):
     from lensops.engine.worker import QueueWorker
 
-    worker = QueueWorker(producer.settings, connection, "scheduled")
+    worker = QueueWorker(producer.settings, connection, "system")
     worker.register()
     listed = SimpleWorker.all(connection=connection)
     assert [w.name for w in listed] == [worker.name]
-    assert listed[0].queue_names() == ["scheduled:urgent", "scheduled:high", "scheduled", "scheduled:low"]
+    assert listed[0].queue_names() == ["system:urgent", "system:high", "system", "system:low"]
     worker.unregister()
     assert SimpleWorker.all(connection=connection) == []
 
 
 def test_failed_job_keeps_rqs_compressed_exc_info(make_settings, connection):
-    settings = make_settings(queues={"scheduled": {"retries": 0}})
+    settings = make_settings(queues={"system": {"retries": 0}})
     job_id = Producer(settings, connection).enqueue("system.fail", {"message": "lens out of stock"}).id
     run_burst(settings, connection)
     exc_info = zlib.decompress(connection.hget(keys.rq_job(job_id), "exc_info")).decode()
     assert "RuntimeError: lens out of stock" in exc_info
+
+
+def test_the_claim_script_returns_the_fields_the_worker_names():
+    import re
+
+    from lensops.engine.outcomes import CLAIMED_FIELDS
+    from lensops.engine.scripts import load_lua
+
+    listed = re.search(r"local FIELDS = \{(.*?)\}", load_lua("claim"), re.S)
+    assert listed is not None
+    assert tuple(re.findall(r"'([^']+)'", listed.group(1))) == CLAIMED_FIELDS

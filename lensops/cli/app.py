@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from lensops.cli import (
+    config_cmds,
     data,
     engine_cmds,
+    job_cmds,
     notifications,
     oma,
     operator_cmds,
@@ -18,9 +20,9 @@ from lensops.cli import (
     serve_cmds,
     tui_cmds,
 )
-from lensops.cli.common import state
+from lensops.cli.common import LensopsTyper, state
 
-app = typer.Typer(
+app = LensopsTyper(
     name="lensops",
     no_args_is_help=True,
     help="Background jobs for the lens lab: enqueue, run workers, inspect and repair queues.",
@@ -28,10 +30,14 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.registered_commands += (
-    engine_cmds.app.registered_commands + operator_cmds.app.registered_commands + schedule_cmds.app.registered_commands
+    engine_cmds.app.registered_commands
+    + operator_cmds.app.registered_commands
+    + job_cmds.app.registered_commands
+    + schedule_cmds.app.registered_commands
 )
 app.registered_commands += tui_cmds.app.registered_commands
 app.registered_commands += serve_cmds.app.registered_commands
+app.add_typer(config_cmds.app, name="config")
 app.add_typer(redis_cmds.redis_app, name="redis")
 app.add_typer(redis_cmds.spool_app, name="spool")
 app.add_typer(notifications.app, name="notifications")
@@ -52,7 +58,13 @@ def root(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", envvar="LENSOPS_CONFIG", help="config.toml to use (default ./config.toml)."),
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="FILE",
+            envvar="LENSOPS_CONFIG",
+            help="config.toml to use (default ./config.toml).",
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")

@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from lensops.cli.parsing import HumanCommand
+
 if TYPE_CHECKING:
     import redis
+    from rich.console import Console
 
     from lensops.config import Settings
 
@@ -41,10 +44,16 @@ class State:
     _connection: redis.Redis | None = None
 
     def settings(self) -> Settings:
+        """The configuration, every section checked: ConfigError lists each problem of the file."""
         if self._settings is None:
-            from lensops.config import load_settings
+            from lensops.config import ConfigError, load_settings
+            from lensops.jobs.config_check import config_problems
 
-            self._settings = load_settings(self.config)
+            settings = load_settings(self.config)
+            problems = config_problems(settings)
+            if problems:
+                raise ConfigError("\n".join(problems))
+            self._settings = settings
         return self._settings
 
     def connection(self) -> redis.Redis:
@@ -74,8 +83,27 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
+PIPED_WIDTH = 100_000  # columns a table may take when nobody reads it on a terminal: nothing is cut
+
+
+def is_terminal(stderr: bool = False) -> bool:
+    return (sys.stderr if stderr else sys.stdout).isatty()
+
+
+def console(stderr: bool = False) -> Console:
+    """Rich output for a person; piped to a file or another program, tables are never wrapped or cut
+    (unless COLUMNS asks for a width)."""
+    import os
+
+    from rich.console import Console
+
+    chosen = is_terminal(stderr) or os.environ.get("COLUMNS")
+    return Console(stderr=stderr, highlight=False, width=None if chosen else PIPED_WIDTH)
+
+
 def emit_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    """`document` as one JSON document on stdout; text as it is (é, ü, 東京 are not escaped)."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
@@ -83,14 +111,19 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
 
 
 def _known_error(exc: Exception) -> tuple[int, str] | None:
-    """Exit code and one-line message for the errors a user can cause; None for bugs."""
+    """Exit code and message (a line per problem) for the errors a user can cause; None for bugs."""
     from lensops.config import ConfigError
     from lensops.engine.registry import PayloadError, UnknownJobType
 
     if isinstance(exc, CliError):
         return exc.code, str(exc)
-    if isinstance(exc, ConfigError | PayloadError | UnknownJobType):
+    if isinstance(exc, ConfigError):
+        return EXIT_USAGE, str(exc)  # a line per problem: each one names the file, the key and the fix
+    if isinstance(exc, PayloadError | UnknownJobType):
         return EXIT_USAGE, str(exc).replace("\n", "; ")
+    data_error = _data_error(exc)
+    if data_error is not None:
+        return data_error
     import redis
 
     from lensops.engine.spool import SpoolError
@@ -104,30 +137,69 @@ def _known_error(exc: Exception) -> tuple[int, str] | None:
     return None
 
 
+def _data_error(exc: Exception) -> tuple[int, str] | None:
+    """The lab database's errors: configuration and set-up (exit 2), or the database failing (exit 1)."""
+    module = type(exc).__module__
+    if module.startswith("sqlalchemy"):  # not imported unless the database was used
+        detail = " ".join(str(exc).split("\n")[0].split())
+        return EXIT_FAILURE, f"database error: {detail} (check [data] url or LENSOPS_DATABASE_URL)"
+    if not module.startswith(("lensops.data", "lensops.ai")):
+        return None
+    from lensops.ai.settings import AISettingsError
+    from lensops.data import DatabaseNotEmpty, DataError
+
+    if isinstance(exc, DatabaseNotEmpty):
+        return EXIT_FAILURE, str(exc)
+    if isinstance(exc, DataError | AISettingsError):  # [data] url, a database not seeded, an unknown company
+        return EXIT_USAGE, " ".join(str(exc).split())
+    return None
+
+
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the errors a user can cause into one line on stderr and an exit code."""
+    """Turn every error into one line on stderr (a line per problem) and an exit code, never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:
+            from lensops.cli.parsing import debugging, unexpected
+
             known = _known_error(exc)
-            if known is None:
+            if known is None and debugging():
                 raise
-            code, message = known
-            sys.stderr.write(f"error: {message}\n")
+            code, message = known or (EXIT_FAILURE, unexpected(exc))
+            for line in message.splitlines() or [message]:
+                sys.stderr.write(f"error: {line}\n")
             raise typer.Exit(code) from None
 
     return wrapper
 
 
+class CheckedCommand(HumanCommand):
+    """A command that checks the whole configuration before it runs: a mistake in any section of
+    config.toml stops every command at start (exit 2), not the first job that reads that section."""
+
+    def invoke(self, ctx: Any) -> Any:
+        handle_errors(lambda: state(ctx).settings())()
+        return super().invoke(ctx)
+
+
 class LensopsTyper(typer.Typer):
-    """typer.Typer whose commands report user errors as one line on stderr with exit 1 or 2."""
+    """typer.Typer whose commands read the human way (cli.parsing) and report every error as one
+    line on stderr with exit 1 or 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from lensops.cli.parsing import LensopsGroup
+
+        kwargs.setdefault("cls", LensopsGroup)
+        kwargs.setdefault("pretty_exceptions_enable", False)
+        super().__init__(*args, **kwargs)
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:  # type: ignore[override]
+        kwargs.setdefault("cls", CheckedCommand)
         register = super().command(*args, **kwargs)
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -135,6 +207,19 @@ class LensopsTyper(typer.Typer):
             return func
 
         return decorator
+
+
+def named_jobs(ctx: typer.Context, texts: list[str]) -> list[str]:
+    """The jobs `texts` name (whole ids or unique prefixes of 6+ characters), in order; a text that
+    names no job is kept as typed, for the command to report. An ambiguous or too short prefix is a
+    usage error (exit 2) listing the candidates, raised before anything is done."""
+    from lensops.ops.ids import JobIdError, resolve_job_ids
+
+    try:
+        resolved = resolve_job_ids(state(ctx).connection(), texts)
+    except JobIdError as exc:
+        fail(str(exc), EXIT_USAGE)
+    return list(dict.fromkeys(resolved[text] or text for text in texts))
 
 
 def check_queue(settings: Settings, name: str) -> str:

@@ -21,13 +21,15 @@ def _group() -> None:
 def seed_command(
     ctx: typer.Context,
     companies: Annotated[
-        int, typer.Option("--companies", min=4, max=5000, help="How many companies (about 1 lab per 15).")
+        int, typer.Option("--companies", metavar="N", min=4, max=5000, help="How many companies (about 1 lab per 15).")
     ] = 60,
-    days: Annotated[int, typer.Option("--days", min=42, max=1100, help="Days of order history.")] = 180,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed: the same seed gives the same data.")] = 7,
+    days: Annotated[int, typer.Option("--days", metavar="N", min=42, max=1100, help="Days of order history.")] = 180,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", min=0, help="Random seed: the same seed gives the same data.")
+    ] = 7,
     end: Annotated[
         datetime | None,
-        typer.Option("--end", formats=["%Y-%m-%d"], help="Last day of history (default yesterday)."),
+        typer.Option("--end", metavar="DATE", formats=["%Y-%m-%d"], help="Last day of history (default yesterday)."),
     ] = None,
     url: Annotated[
         str | None,
@@ -72,10 +74,11 @@ def seed_command(
 
 
 def _print_report(report: dict[str, Any]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(highlight=False, soft_wrap=True)
+    from lensops.cli.common import console as make_console
+
+    console = make_console()
     console.print(f"Seeded {report['url']} (seed {report['seed']}, {report['start']} to {report['end']})", markup=False)
     counts = Table("table", "rows", title="Made")
     for name in ("companies", "labs", "practices", "orders", "order_lines", "shipments"):

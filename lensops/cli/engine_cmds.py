@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from lensops.cli.common import EXIT_USAGE, JsonOpt, LensopsTyper, check_queue, emit_json, fail, state
+from lensops.cli import payload_lines
+from lensops.cli.common import EXIT_USAGE, JsonOpt, LensopsTyper, check_queue, console, emit_json, fail, state
+from lensops.durations import format_duration
 
 app = LensopsTyper()
+
+# A job delayed longer than this is a typo (100000d is 274 years), not a plan: refused.
+MAX_DELAY = 366 * 86400.0
 
 
 def _read_payload(text: str) -> Any:
     """The payload given on the command line: JSON text, @file.json, or @- for stdin."""
     source = "--payload"
     if text.startswith("@"):
-        name = text[1:]
-        source = "stdin" if name == "-" else name
-        try:
-            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-        except OSError as exc:
-            fail(f"cannot read payload file {name}: {exc.strerror}", EXIT_USAGE)
+        source, text = payload_lines.read_source(text[1:])
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -33,9 +33,12 @@ def _read_payload(text: str) -> Any:
 
 def _parse_at(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         fail(f"--at {text!r} is not an ISO 8601 date-time (e.g. 2026-12-01T07:30:00+01:00)", EXIT_USAGE)
+    if moment.timestamp() - time.time() > MAX_DELAY:
+        fail(f"--at {text} is too far ahead: at most {format_duration(MAX_DELAY)} from now", EXIT_USAGE)
+    return moment
 
 
 @app.command()
@@ -43,25 +46,44 @@ def enqueue(
     ctx: typer.Context,
     type_name: Annotated[str, typer.Argument(metavar="TYPE", help="Job type, e.g. system.echo (see `lensops types`).")],
     payload: Annotated[
-        str, typer.Option("--payload", "-p", help="JSON payload, or @file.json, or @- for stdin.")
+        str,
+        typer.Option(
+            "--payload",
+            "-p",
+            metavar="JSON",
+            help="JSON payload, or @file.json, or @- for stdin; @file.jsonl enqueues a job per line.",
+        ),
     ] = "{}",
-    delay: Annotated[str | None, typer.Option("--in", help="Run after this delay: 30s, 10m, 2h.")] = None,
-    at: Annotated[str | None, typer.Option("--at", help="Run at this ISO 8601 time.")] = None,
-    priority: Annotated[str | None, typer.Option("--priority", help="urgent, high, medium (default) or low.")] = None,
+    json_lines: Annotated[
+        bool, typer.Option("--jsonl", help="Read --payload @FILE (or @-) as JSON lines: a job per line.")
+    ] = False,
+    delay: Annotated[
+        str | None, typer.Option("--in", metavar="DURATION", help="Run after this delay: 30s, 10m, 2h.")
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="TIME", help="Run at this ISO 8601 time, e.g. 2026-12-01T07:30+01:00.")
+    ] = None,
+    priority: Annotated[
+        str | None, typer.Option("--priority", metavar="PRIORITY", help="urgent, high, medium (default) or low.")
+    ] = None,
     job_id: Annotated[
-        str | None, typer.Option("--id", help="Job id; an id already in Redis is not enqueued again.")
+        str | None, typer.Option("--id", metavar="ID", help="Job id; an id already in Redis is not enqueued again.")
     ] = None,
-    queue: Annotated[str | None, typer.Option("--queue", help="Override the type's queue.")] = None,
+    queue: Annotated[str | None, typer.Option("--queue", metavar="QUEUE", help="Override the type's queue.")] = None,
     company: Annotated[
-        list[int] | None, typer.Option("--company", help="briefing only: this company (repeatable).")
+        list[int] | None, typer.Option("--company", metavar="ID", help="briefing only: this company (repeatable).")
     ] = None,
-    day: Annotated[str | None, typer.Option("--day", help="briefing only: day to brief (default yesterday).")] = None,
+    day: Annotated[
+        str | None, typer.Option("--day", metavar="DATE", help="briefing only: day to brief (default yesterday).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a payload and enqueue one job; prints the job id.
 
-    `lensops enqueue briefing` (for cron) enqueues the daily ai.briefing of every active company,
-    once per company and day, and prints how many.
+    With JSON lines (`--payload @orders.jsonl`, or `--jsonl --payload @-`) every line is checked
+    first, then a job per line is enqueued in bulk; prints their ids in order.
+
+    For cron: `lensops enqueue briefing` enqueues each active company's daily ai.briefing, once a day.
     """
     from lensops.durations import parse_duration
     from lensops.engine.producer import Producer
@@ -74,20 +96,32 @@ def enqueue(
         fail("--company and --day are for `lensops enqueue briefing`", EXIT_USAGE)
     if queue:
         check_queue(settings, queue)
+    if job_id is not None and not job_id.strip():
+        fail("--id is empty: give an id, or leave --id out for a generated one", EXIT_USAGE)
     if delay and at:
         fail("give either --in or --at, not both", EXIT_USAGE)
     if delay:
         try:
-            parse_duration(delay)
+            seconds = parse_duration(delay)
         except ValueError as exc:
             fail(f"--in: {exc}", EXIT_USAGE)
+        if seconds > MAX_DELAY:
+            fail(f"--in {delay} is too far ahead: at most {format_duration(MAX_DELAY)}", EXIT_USAGE)
+    due = _parse_at(at) if at else None
+    if payload_lines.wants_lines(payload, json_lines):
+        if job_id is not None:
+            fail("--id names one job: leave it out with JSON lines (each job gets its own id)", EXIT_USAGE)
+        source, payloads = payload_lines.read_lines(payload)
+        options = {"delay": delay, "at": due, "priority": priority, "queue": queue}
+        payload_lines.enqueue_lines(Producer(settings), type_name, source, payloads, options, as_json)
+        return
     data = _read_payload(payload)
     try:
         outcome = Producer(settings).enqueue(
             type_name,
             data,
             delay=delay,
-            at=_parse_at(at) if at else None,
+            at=due,
             priority=priority,
             job_id=job_id,
             queue=queue,
@@ -124,7 +158,7 @@ def _enqueue_briefings(producer: Any, companies: list[int] | None, day_text: str
 
 @app.command()
 def types(
-    type_name: Annotated[str | None, typer.Argument(metavar="[TYPE]", help="Show one type only.")] = None,
+    type_name: Annotated[str | None, typer.Argument(metavar="TYPE", help="Show one type only.")] = None,
     example: Annotated[bool, typer.Option("--example", help="Print TYPE's example payload (JSON).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -138,21 +172,19 @@ def types(
         return
     chosen = [get_job_type(type_name)] if type_name else sorted(load_job_types().values(), key=lambda t: t.name)
     if as_json:
-        emit_json(
-            [
-                {
-                    "name": t.name,
-                    "queue": t.queue,
-                    "description": t.description,
-                    "limiter": t.limiter,
-                    "fields": t.fields(),
-                    "example": t.example,
-                }
-                for t in chosen
-            ]
-        )
+        documents = [
+            {
+                "name": t.name,
+                "queue": t.queue,
+                "description": t.description,
+                "limiter": t.limiter,
+                "fields": t.fields(),
+                "example": t.example,
+            }
+            for t in chosen
+        ]
+        emit_json(documents[0] if type_name else documents)  # one type: its object; all: a list
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Job types", title_justify="left")
@@ -161,14 +193,14 @@ def types(
     for t in chosen:
         fields = ", ".join(f"{f['name']}{'*' if f['required'] else ''}" for f in t.fields())
         table.add_row(t.name, t.queue, fields, t.description)
-    Console().print(table)
+    console().print(table)
 
 
 @app.command()
 def worker(
     ctx: typer.Context,
     queues: Annotated[
-        list[str] | None, typer.Argument(metavar="[QUEUE]...", help="Queues to serve (default: all six).")
+        list[str] | None, typer.Argument(metavar="QUEUE", help="Queues to serve (default: every queue).")
     ] = None,
     burst: Annotated[bool, typer.Option("--burst", help="Drain the queues, then exit.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every job.")] = False,
@@ -191,7 +223,7 @@ def worker(
 
 
 @app.command()
-def pause(ctx: typer.Context, queue: Annotated[str, typer.Argument(help="Queue to pause.")]) -> None:
+def pause(ctx: typer.Context, queue: Annotated[str, typer.Argument(metavar="QUEUE", help="Queue to pause.")]) -> None:
     """Stop workers taking QUEUE's jobs; running jobs finish and nothing is dropped."""
     from lensops.ops.control import pause as pause_queue
 
@@ -201,7 +233,7 @@ def pause(ctx: typer.Context, queue: Annotated[str, typer.Argument(help="Queue t
 
 
 @app.command()
-def resume(ctx: typer.Context, queue: Annotated[str, typer.Argument(help="Queue to resume.")]) -> None:
+def resume(ctx: typer.Context, queue: Annotated[str, typer.Argument(metavar="QUEUE", help="Queue to resume.")]) -> None:
     """Let workers take QUEUE's jobs again."""
     from lensops.ops.control import resume as resume_queue
 

@@ -25,7 +25,7 @@ app = LensopsTyper(
     help="In-app notifications of the host app's users: list them, mark them read, count the unread.",
 )
 
-UserArg = Annotated[str, typer.Argument(help="The user's id in the host app", show_default=False)]
+UserArg = Annotated[str, typer.Argument(metavar="USER", help="The user's id in the host app", show_default=False)]
 
 
 def _store(ctx: typer.Context) -> NotificationStore:
@@ -57,7 +57,7 @@ def list_notifications(
     ctx: typer.Context,
     user: UserArg,
     unread: Annotated[bool, typer.Option("--unread", help="Only unread notifications")] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=10_000, help="At most this many")] = 50,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", min=1, max=10_000, help="At most this many")] = 50,
     as_json: JsonOpt = False,
 ) -> None:
     """List a user's notifications: unread first, newest first within each group."""
@@ -78,9 +78,10 @@ def list_notifications(
         typer.echo(f"no {'unread ' if unread else ''}notifications for {user}")
         return
     from rich import box
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
+
+    from lensops.cli.common import console
 
     # Four narrow columns and the title: kind and id go under the title, so at 80 columns the title
     # keeps about 50 characters instead of being squeezed to nothing by a 32-character id column.
@@ -96,14 +97,14 @@ def list_notifications(
         cell.append(f"\n{item.kind} · ", style="dim")
         cell.append(item.id, style="dim")  # copied into `read`: folded only if wider than the column
         table.add_row(mark, when, item.priority, cell)
-    Console().print(table)
+    console().print(table)
 
 
 @app.command("read")
 def mark_read(
     ctx: typer.Context,
     user: UserArg,
-    ids: Annotated[list[str] | None, typer.Argument(help="Notification ids", show_default=False)] = None,
+    ids: Annotated[list[str] | None, typer.Argument(metavar="ID", help="Notification ids", show_default=False)] = None,
     everything: Annotated[bool, typer.Option("--all", help="Mark every notification read")] = False,
     as_json: JsonOpt = False,
 ) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lensops.cli.common import JsonOpt, LensopsTyper, emit_json, fail
+from lensops.cli.common import JsonOpt, LensopsTyper, console, emit_json, fail
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -43,7 +43,7 @@ def _group() -> None:
 
 @app.command("inspect")
 def inspect_command(
-    file: Annotated[Path, typer.Argument(help="A DCS file or packet", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A DCS file or packet", show_default=False)],
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a trace file and show its measurements per eye (exit 1 if it is unreadable)."""
@@ -63,9 +63,7 @@ def inspect_command(
     if as_json:
         emit_json(result)
     else:
-        from rich.console import Console
-
-        Console(highlight=False).print(_table(result))
+        console().print(_table(result))
 
 
 def _table(result: dict[str, Any]) -> Table:

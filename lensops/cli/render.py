@@ -65,7 +65,9 @@ def plain(value: Any) -> Text:
     return Text(cleaned)
 
 
-def snapshot_tables(snapshot: Snapshot) -> Group:
+def snapshot_tables(snapshot: Snapshot, wide: bool = False, width: int | None = None) -> Group:
+    """The queues, workers and recent failures for a terminal `width` wide; `wide` (piped output)
+    shows worker names, ids and errors whole."""
     queues = Table(title="Queues", title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True)
     queues.add_column("queue", no_wrap=True)
     for state in STATES:
@@ -92,7 +94,7 @@ def snapshot_tables(snapshot: Snapshot) -> Group:
         state_text.stylize("red" if not w.alive else "")
         job = plain(f"{w.current_job_type or ''} {w.current_job or ''}".strip() or "-")
         workers.add_row(
-            plain(w.name.removeprefix(f"lensops-{w.queue}-")),  # the queue has its own column
+            plain(w.name if wide else w.name.removeprefix(f"lensops-{w.queue}-")),  # the queue has its column
             plain(w.queue),
             state_text,
             job,
@@ -103,29 +105,70 @@ def snapshot_tables(snapshot: Snapshot) -> Group:
         )
     if not snapshot.workers:
         workers.add_row("(no workers)", "", "", "", "", "", "", "")
-    failures = Table(title="Recent failures", title_justify="left", box=box.SIMPLE_HEAD)
-    for column in ("when", "queue", "type", "job", "error", "attempts"):
-        failures.add_column(column)
-    for f in snapshot.failures[:10]:
-        failures.add_row(
-            ago(f.at, snapshot.taken_at),
-            plain(f.queue),
-            plain(f.type),
-            plain(f.id),
-            plain(f"{f.exc_type}: {f.message}"[:120]),
-            str(f.attempts),
-        )
-    return Group(queues, workers, failures)
+    return Group(queues, workers, failures_table(snapshot, wide, width))
 
 
-def jobs_table(page: JobPage) -> Table:
+def failures_table(snapshot: Snapshot, wide: bool = False, width: int | None = None) -> Table:
+    """The recent failures, a line per job: on a terminal `width` wide the error gives way (piped, or
+    `wide`, nothing is cut); below 100 columns the job's state now is left out."""
+    shown = snapshot.failures[:10]
+    cut = None if wide else id_width([f.id for f in shown])
+    cells = {
+        "when": lambda f: Text(ago(f.at, snapshot.taken_at)),
+        "queue": lambda f: plain(f.queue),
+        "type": lambda f: plain(f.type),
+        "job": lambda f: plain(f.id[:cut] if cut and generated(f.id) else f.id),
+        "now": lambda f: Text(f.state, style=STATE_STYLE.get(f.state, "")),
+        "tries": lambda f: Text(str(f.attempts)),
+        "times": lambda f: Text(str(f.count)),
+    }
+    if width is not None and width < 100 and not wide:
+        del cells["now"]
+    rows = [[cell(f) for cell in cells.values()] for f in shown]
+    table = Table(title="Recent failures (one row per job)", title_justify="left", box=box.SIMPLE_HEAD)
+    used = 0
+    for index, column in enumerate(cells):
+        table.add_column(column, justify="right" if column in ("tries", "times") else "left", no_wrap=True)
+        used += max([len(column), *(row[index].cell_len for row in rows)]) + 3  # padding and separator
+    table.add_column("error", no_wrap=True)
+    room = None if wide or width is None else max(16, width - used - 4)  # its padding, the table's edges
+    for row, f in zip(rows, shown, strict=True):
+        error = plain(f"{f.exc_type}: {f.message}")
+        if room is not None:
+            error.truncate(room, overflow="ellipsis")
+        table.add_row(*row, error)
+    return table
+
+
+SHORT_ID = 8  # characters of a generated id shown at least when ids are cut to fit a terminal
+
+
+def generated(job_id: str) -> bool:
+    """Is this an id lensops made up (32 hex digits)? Ids people or schedules chose mean something:
+    they are never cut."""
+    return len(job_id) == 32 and all(c in "0123456789abcdef" for c in job_id)
+
+
+def id_width(ids: list[str], least: int = SHORT_ID) -> int:
+    """The fewest characters (at least `least`) that tell the generated ones of `ids` apart."""
+    made_up = {job_id for job_id in ids if generated(job_id)}
+    width = least
+    while len({job_id[:width] for job_id in made_up}) < len(made_up):
+        width += 1
+    return width
+
+
+def jobs_table(page: JobPage, cut_ids_to: int | None = None) -> Table:
+    """The page as a table; generated ids whole, or cut to `cut_ids_to` characters (a prefix of 6 or
+    more still names the job in every command)."""
     table = Table(box=box.SIMPLE_HEAD)
     for column in ("job", "type", "queue", "priority", "state", "attempt", "when"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column == "job")
     now = time.time()
     for job in page.jobs:
+        shown = job.id[:cut_ids_to] if cut_ids_to and generated(job.id) else job.id
         table.add_row(
-            plain(job.id),
+            plain(shown),
             plain(job.type),
             plain(job.queue),
             plain(job.priority),
@@ -147,7 +190,7 @@ def job_detail(detail: JobDetail) -> Group:
         ("queue", f"{summary.queue} ({summary.priority})"),
         ("state", summary.state),
         ("attempt", summary.attempt),
-        ("retries left", detail.retries_left if summary.state not in ("failed", "finished", "canceled") else None),
+        ("retries left", detail.retries_left),  # None once the job has ended: shown as "-", as in the dashboard
         ("timeout", f"{detail.timeout}s" if detail.timeout else "-"),
         ("worker", detail.worker or "-"),
         ("created", _stamp(detail.created_at)),
@@ -173,4 +216,4 @@ def job_detail(detail: JobDetail) -> Group:
 def _stamp(moment: float | None) -> str:
     if not moment:
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(moment)) + f" ({ago(moment)} ago)"
+    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(moment)) + f" ({ago(moment)} ago)"

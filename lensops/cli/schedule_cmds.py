@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-import time
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -16,7 +16,12 @@ app = LensopsTyper()
 @app.command()
 def scheduler(
     ctx: typer.Context,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every run enqueued.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Log each decision: runs enqueued (with job ids), missed runs, the next run."
+        ),
+    ] = False,
 ) -> None:
     """Enqueue recurring jobs when due (run one on each of several hosts: each run is enqueued once)."""
     import logging
@@ -34,7 +39,7 @@ def scheduler(
 
 @app.command()
 def schedules(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """List the recurring jobs with their last and next run."""
+    """List the recurring jobs with the last run enqueued (and its job id) and the next run."""
     from lensops.engine.scheduler import Scheduler
 
     settings, connection = state(ctx).settings(), state(ctx).connection()
@@ -46,27 +51,27 @@ def schedules(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                     "name": row.schedule.name,
                     "type": row.schedule.type,
                     "timing": row.schedule.timing,
+                    "timezone": row.schedule.timezone,
                     "missed": row.schedule.missed,
-                    "last_run": row.last_run,
+                    "last_run": asdict(row.last_run) if row.last_run else None,
                     "next_run": row.next_run,
                 }
                 for row in rows
             ]
         )
         return
-    from rich.console import Console
     from rich.table import Table
 
+    from lensops.cli.common import console
+
     table = Table(title="Schedules", title_justify="left")
-    for column in ("schedule", "job type", "when", "missed runs", "last run", "next run"):
+    for column in ("schedule", "job type", "when", "missed runs", "last run enqueued", "job", "next run"):
         table.add_column(column)
-
-    def stamp(moment: float | None) -> str:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(moment)) if moment else "never"
-
     for row in rows:
-        s = row.schedule
-        table.add_row(s.name, s.type, s.timing, s.missed, stamp(row.last_run), stamp(row.next_run))
+        s, last = row.schedule, row.last_run
+        last_text = s.moment_text(last.run_at) if last else "never"
+        job = f"{last.job_id} ({last.status})" if last else "-"
+        table.add_row(s.name, s.type, s.timing, s.missed, last_text, job, s.moment_text(row.next_run))
     if not rows:
-        table.add_row("(none in [schedules])", "", "", "", "", "")
-    Console().print(table)
+        table.add_row("(none in [schedules])", "", "", "", "", "", "")
+    console().print(table)

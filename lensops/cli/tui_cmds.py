@@ -10,12 +10,15 @@ from typing import Annotated, Any
 
 import typer
 
-from lensops.cli.common import EXIT_USAGE, JsonOpt, LensopsTyper, emit_json, fail, state
+from lensops.cli.common import EXIT_USAGE, JsonOpt, LensopsTyper, console, emit_json, fail, is_terminal, state
 
 app = LensopsTyper()
 
 RefreshOpt = Annotated[
-    float, typer.Option("--refresh", min=0.2, max=60, help="Seconds between refreshes (one Redis read each).")
+    float,
+    typer.Option(
+        "--refresh", metavar="SECONDS", min=0.2, max=60, help="Seconds between refreshes (one Redis read each)."
+    ),
 ]
 
 
@@ -48,9 +51,12 @@ def demo(
         bool, typer.Option("--no-dashboard", help="Run headless for --seconds, then print the final stats.")
     ] = False,
     seconds: Annotated[
-        float, typer.Option("--seconds", min=1, max=86400, help="With --no-dashboard: how long to run.")
+        float,
+        typer.Option("--seconds", metavar="SECONDS", min=1, max=86400, help="With --no-dashboard: how long to run."),
     ] = 30.0,
-    rate: Annotated[float, typer.Option("--rate", min=0.1, max=200, help="Jobs enqueued per second.")] = 4.0,
+    rate: Annotated[
+        float, typer.Option("--rate", metavar="PER_SECOND", min=0.1, max=200, help="Jobs enqueued per second.")
+    ] = 4.0,
     refresh: RefreshOpt = 1.0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -103,11 +109,10 @@ def demo(
     if as_json:
         emit_json(snapshot.to_json())
         return
-    from rich.console import Console
 
     from lensops.cli.render import snapshot_tables
 
-    Console(highlight=False).print(snapshot_tables(snapshot))
+    console().print(snapshot_tables(snapshot, wide=not is_terminal()))
 
 
 _dashboard: Any = None  # the demo's dashboard while it runs

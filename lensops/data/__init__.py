@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from lensops.data.engine import DATABASE_URL_ENV, DataSettings, data_settings, database_url
+from lensops.data.engine import DATABASE_URL_ENV, DataSettings, data_settings, database_url, redacted
 from lensops.data.errors import CompanyNotFound, DatabaseNotEmpty, DatabaseNotReady, DataConfigError, DataError
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "active_company_ids",
     "data_settings",
     "database_url",
+    "require_companies",
 ]
 
 
@@ -42,3 +43,23 @@ def active_company_ids(
     day = as_of or date.today() - timedelta(days=1)
     with engine.connect() as conn:
         return queries.active_company_ids(conn, day, config.active_days)
+
+
+def require_companies(
+    settings: Any | None, company_ids: list[int], *, environ: Mapping[str, str] | None = None
+) -> None:
+    """Raise CompanyNotFound naming every id in `company_ids` that is no company of the database
+    (DatabaseNotReady or DataConfigError when it cannot be read): checked before work is queued."""
+    from sqlalchemy import select
+
+    from lensops.data.engine import open_engine
+    from lensops.data.models import Company
+
+    engine = open_engine(database_url(settings, environ))
+    with engine.connect() as conn:
+        known = set(conn.execute(select(Company.id).where(Company.id.in_(company_ids))).scalars())
+    missing = [company for company in dict.fromkeys(company_ids) if company not in known]
+    if missing:
+        raise CompanyNotFound(
+            f"no company with id {', '.join(map(str, missing))} in {redacted(database_url(settings, environ))}"
+        )

@@ -16,7 +16,9 @@ DEMO_QUEUES: dict[str, dict[str, Any]] = {
     "notification": {"concurrency": 2, "backoff": ["2s", "4s"]},
     "ai": {"concurrency": 1, "backoff": ["5s"]},
     "oma": {"concurrency": 1},
-    "scheduled": {"concurrency": 3, "retries": 3, "backoff": ["3s", "6s", "12s"]},
+    "scheduled": {"concurrency": 1, "retries": 3, "backoff": ["3s", "6s", "12s"]},
+    # The stream's system.* checks; with scheduled's one, as many processes as before they split.
+    "system": {"concurrency": 2, "retries": 3, "backoff": ["3s", "6s", "12s"]},
 }
 
 

@@ -26,13 +26,19 @@ def briefing_job_id(company_id: int, day: date) -> str:
 def enqueue_briefings(producer: Producer, *, day: date | None = None, companies: list[int] | None = None) -> Fanout:
     """Enqueue a briefing of `day` (default yesterday) for `companies` (default: every active one).
 
-    Raises the data layer's errors (DatabaseNotReady, DataConfigError) when the companies cannot be read.
+    Companies named are checked first: CompanyNotFound names those that are not, and nothing is
+    enqueued. Raises the data layer's errors (DatabaseNotReady, DataConfigError) when the companies
+    cannot be read.
     """
     day = day or date.today() - timedelta(days=1)
     if companies is None:
         from lensops.data import active_company_ids
 
         companies = active_company_ids(producer.settings, as_of=day)
+    else:
+        from lensops.data import require_companies
+
+        require_companies(producer.settings, companies)
     outcome = Fanout(day.isoformat())
     jobs = [
         ("ai.briefing", {"company_id": company, "day": day.isoformat()}, {"job_id": briefing_job_id(company, day)})

@@ -138,8 +138,14 @@ def notification_channel(user_id: str) -> str:
 
 
 def schedule_last_run(name: str) -> str:
-    """Epoch seconds of the latest run of schedule `name` that a scheduler handled."""
+    """Epoch seconds up to which schedule `name`'s runs have been handled (enqueued, or skipped as
+    missed, or not backfilled on a first start): where the next scheduler tick carries on."""
     return f"lensops:schedule:{name}:last"
+
+
+def schedule_last_enqueued(name: str) -> str:
+    """Hash of the latest run of schedule `name` that was enqueued: run_at, job_id, status, enqueued_at."""
+    return f"lensops:schedule:{name}:enqueued"
 
 
 def timings(queue: str, resolution: str, slot: int) -> str:

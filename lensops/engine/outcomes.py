@@ -11,6 +11,7 @@ import socket
 import time
 import zlib
 from base64 import b64encode
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,9 @@ from lensops.engine.runtime import DISPATCH_NAMES, JobDataError, JobDataTooLarge
 from lensops.engine.scripts import Commands
 
 FAILURES_KEPT = 200  # the dashboard's "recent failures" list
+# Job-hash field: attempts the job made before an operator's retry gave it a fresh budget. rq's
+# number_of_retries restarts at 0 then (it indexes the backoff); attempt numbers go on.
+ATTEMPTS_BEFORE = "lensops_attempts_before"
 RESULT_SUCCESSFUL, RESULT_FAILED = "1", "2"  # rq's Result.Type values
 
 
@@ -38,6 +42,7 @@ CLAIMED_FIELDS = (
     "number_of_retries",
     "enqueued_at",
     "description",  # the type name, for the timings
+    ATTEMPTS_BEFORE,
 )
 
 
@@ -68,7 +73,8 @@ class ClaimedJob:
 
     @property
     def attempt(self) -> int:
-        return self._int("number_of_retries") + 1
+        """This attempt's number, counted over the job's whole life (see `attempt_number`)."""
+        return attempt_number(self.fields)
 
     @property
     def retries_left(self) -> int:
@@ -116,6 +122,20 @@ class ClaimedJob:
         if not (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str)):
             raise RefusedJob("job arguments are not (job type, payload)")
         return args[0], args[1]
+
+
+def attempt_number(fields: Mapping[str, bytes | str | None]) -> int:
+    """The attempt a job is on, or made last: 1 for the first, and on over automatic retries and
+    operator retries alike. The one count every view shows (history, listings, failures)."""
+
+    def number(name: str) -> int:
+        raw = fields.get(name)
+        try:
+            return max(0, int(raw)) if raw not in (None, b"", "") else 0  # type: ignore[arg-type]
+        except ValueError:
+            return 0
+
+    return number(ATTEMPTS_BEFORE) + number("number_of_retries") + 1
 
 
 @dataclass(frozen=True)
@@ -235,7 +255,7 @@ def failure(
         delay = job.retry_delay()
         status = "scheduled" if delay > 0 else "queued"
         fields: list[Any] = ["status", status, "ended_at", iso(now), "retries_left", job.retries_left - 1,
-                             "number_of_retries", job.attempt]  # fmt: skip
+                             "number_of_retries", job._int("number_of_retries") + 1]  # fmt: skip
         if delay <= 0:  # back in its queue now (promote.lua stamps a delayed one when it comes due)
             fields += ["enqueued_at", iso(now)]
         commands.add("HSET", job_key, *fields)

@@ -222,21 +222,30 @@ class Producer:
         return Enqueued(job.id, status, job.queue)
 
     # -- many jobs ------------------------------------------------------------------------------
-    def enqueue_many(self, jobs: Iterable[JobSpec]) -> list[Enqueued]:
+    def enqueue_many(
+        self,
+        jobs: Iterable[JobSpec],
+        *,
+        labels: Sequence[str] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Enqueued]:
         """Validate every job, then enqueue them, CHUNK per round trip; returns one Enqueued per job,
         in order. Each job is (type, payload) or (type, payload, options) with the options of
         `enqueue` (delay, at, priority, job_id, queue; not depends_on).
 
-        Raises PayloadError naming every bad job by its position before anything is written, then what
-        `enqueue` raises (when Redis goes away, the jobs of "spool" queues are spooled in one write).
+        Raises PayloadError naming every bad job (by `labels[i]`, else "#i (type)") before anything
+        is written, then what `enqueue` raises (when Redis goes away, the jobs of "spool" queues are
+        spooled in one write). `progress` is called with the number of jobs written after each chunk.
         """
-        prepared = self._prepare_all(list(jobs))
+        prepared = self._prepare_all(list(jobs), labels)
         chunks = [prepared[start : start + CHUNK] for start in range(0, len(prepared), CHUNK)]
         results: list[Enqueued] = []
         try:
             # Pipelined: Redis writes one chunk while the next is encoded and sent.
             for chunk, created in zip(chunks, self.scripts.enqueue_many.stream(map(_chunk_args, chunks)), strict=False):
                 results += [self._status(job, bool(made)) for job, made in zip(chunk, created, strict=True)]
+                if progress is not None:
+                    progress(len(results))
         except ACCESS_DENIED as exc:
             raise access_denied(self._connection, self.settings.redis.url, exc) from None
         except UNREACHABLE as exc:
@@ -248,19 +257,23 @@ class Producer:
             results += confirmed
         return results
 
-    def _prepare_all(self, specs: Sequence[JobSpec]) -> list[PreparedJob]:
+    def _prepare_all(self, specs: Sequence[JobSpec], labels: Sequence[str] | None) -> list[PreparedJob]:
         prepared, problems = [], []
         for index, spec in enumerate(specs):
             type_name, payload = spec[0], spec[1]
+            label = labels[index] if labels is not None else f"#{index} ({type_name})"
             options: Mapping[str, Any] = spec[2] if len(spec) > 2 else {}  # type: ignore[misc]
             try:
                 if "depends_on" in options:
                     raise ValueError("enqueue_many does not take depends_on (enqueue those one by one)")
                 prepared.append(self.prepare(type_name, payload, **options))
             except PayloadError as exc:
-                problems += [(f"#{index} ({type_name}) {where}", reason) for where, reason in exc.problems]
+                problems += [
+                    (label if where == "payload" else f"{label} field {where}", reason)
+                    for where, reason in exc.problems
+                ]
             except (UnknownJobType, ValueError, TypeError) as exc:
-                problems.append((f"#{index} ({type_name})", str(exc)))
+                problems.append((label, str(exc)))
         if problems:
             raise PayloadError("enqueue_many", problems)
         return prepared

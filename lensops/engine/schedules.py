@@ -7,6 +7,7 @@ host computes the same run times, and each run gets a job id derived from its ti
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,7 +16,7 @@ from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lensops.config import ConfigError, Settings
-from lensops.durations import parse_duration
+from lensops.durations import format_duration, parse_duration
 
 MAX_CATCH_UP = 100  # runs enqueued at most for one schedule after a long outage ("all")
 
@@ -73,7 +74,23 @@ class Schedule(BaseModel):
 
     @property
     def timing(self) -> str:
-        return f"cron {self.cron} ({self.timezone})" if self.cron else f"every {self.every:g}s"
+        """When it runs, as config.toml says it: `cron 30 6 * * * Europe/Berlin`, `every 1h`."""
+        if self.cron is not None:
+            return f"cron {self.cron} {self.timezone}"
+        assert self.every is not None  # _one_timing
+        return f"every {format_duration(self.every)}"
+
+    def moment_text(self, moment: float) -> str:
+        """`moment` in the schedule's timezone, with UTC beside it unless that is the zone:
+        `2026-03-30 06:30 Europe/Berlin (04:30 UTC)`, `2026-03-30 04:00 UTC`."""
+        local = datetime.fromtimestamp(moment, self.zone)
+        utc = datetime.fromtimestamp(moment, UTC)
+        clock = "%H:%M:%S" if local.second else "%H:%M"
+        text = local.strftime(f"%Y-%m-%d {clock}")
+        if self.zone.key == "UTC":
+            return f"{text} UTC"
+        same_day = utc.date() == local.date()
+        return f"{text} {self.timezone} ({utc.strftime(clock if same_day else f'%Y-%m-%d {clock}')} UTC)"
 
     def next_after(self, moment: float) -> float:
         """The first run time strictly after `moment` (epoch seconds)."""
@@ -106,24 +123,40 @@ class Schedule(BaseModel):
     def _wall(self, moment: float) -> datetime:
         return datetime.fromtimestamp(moment, self.zone).replace(tzinfo=None)
 
-    def due(self, last: float | None, now: float) -> tuple[list[float], float]:
-        """The runs to enqueue now and the new "last run" mark.
+    def plan(self, last: float | None, now: float) -> DuePlan:
+        """What a scheduler does at `now`: the runs to enqueue, those it skips, the new mark.
 
-        `last` is the latest run time already handled (None: this schedule never ran, so nothing
-        is backfilled). Missed runs (more than one due at once) follow `missed`.
+        `last` is the latest run time already handled (None: a first start, so nothing is
+        backfilled). Missed runs (more than one due at once) follow `missed`.
         """
         if last is None:
-            return [], now
+            return DuePlan(mark=now, first_start=True)
         runs = self.runs_between(last, now)
         mark = runs[-1] if runs else last
         if len(runs) <= 1 or self.missed == "all":
-            return runs, mark
-        return ([] if self.missed == "skip" else runs[-1:]), mark
+            return DuePlan(runs=runs, mark=mark)
+        kept = [] if self.missed == "skip" else runs[-1:]
+        return DuePlan(runs=kept, skipped=runs[: len(runs) - len(kept)], mark=mark)
+
+    def due(self, last: float | None, now: float) -> tuple[list[float], float]:
+        """The runs to enqueue now and the new "handled up to" mark (see `plan`)."""
+        plan = self.plan(last, now)
+        return plan.runs, plan.mark
 
     def job_id(self, run_at: float) -> str:
         """One id per run: two schedulers enqueuing the same run write the same job once."""
         stamp = datetime.fromtimestamp(run_at, UTC).strftime("%Y%m%dT%H%M%SZ")
         return f"schedule-{self.name}-{stamp}"
+
+
+@dataclass(frozen=True)
+class DuePlan:
+    """A scheduler's decision for one schedule at one tick."""
+
+    mark: float  # runs up to here are handled
+    runs: list[float] = field(default_factory=list)  # to enqueue, oldest first
+    skipped: list[float] = field(default_factory=list)  # missed runs left out by `missed`
+    first_start: bool = False  # no run was ever handled: nothing before now is backfilled
 
 
 def load_schedules(settings: Settings) -> list[Schedule]:

@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from lensops.engine.registry import JobContext, PermanentError, job_type
 from lensops.oma import MAX_BYTES, MAX_POINTS, OmaError, convert, inspect, inspect_bytes, parse, write_bytes
 
+# A frame trace shipped with lensops, so that `lensops types oma.import --example` names a file
+# that exists and the example runs as printed (a synthetic rectangle-ish frame, both eyes).
+SAMPLE_TRACE = Path(__file__).parent / "samples" / "frame-673358.oma"
+
 
 class _TraceSource(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -58,7 +62,7 @@ class ImportPayload(_TraceSource):
     "oma.import",
     queue="oma",
     payload=ImportPayload,
-    example={"path": "/srv/lab/traces/L419413101.oma", "pd_right": 31.5, "pd_left": 32.0},
+    example={"path": str(SAMPLE_TRACE), "pd_right": 31.5, "pd_left": 32.0},
 )
 def import_trace(payload: ImportPayload, ctx: JobContext) -> dict[str, Any]:
     """Validate a trace file or packet and measure it: A, B, ED, circumference, decentration."""
@@ -86,7 +90,7 @@ class ConvertPayload(_TraceSource):
     "oma.convert",
     queue="oma",
     payload=ConvertPayload,
-    example={"path": "/srv/lab/traces/L419413101.oma", "points": 360, "packet": True},
+    example={"path": str(SAMPLE_TRACE), "points": 360, "packet": True},
 )
 def convert_trace(payload: ConvertPayload, ctx: JobContext) -> dict[str, Any]:
     """Resample or re-encode a trace file (CR LF, right before left, optional packet framing)."""

@@ -1,4 +1,7 @@
-"""Built-in job types that exercise the engine: echo, sleep, fail and a no-op for benchmarks."""
+"""Built-in job types that exercise the engine: echo, sleep, fail and a no-op for benchmarks.
+
+They run on their own `system` queue, so a check never delays the lab's real work.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ class EchoPayload(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict, description="Any JSON, returned unchanged")
 
 
-@job_type("system.echo", queue="scheduled", payload=EchoPayload, example={"message": "hello from the lab"})
+@job_type("system.echo", queue="system", payload=EchoPayload, example={"message": "hello from the lab"})
 def echo(payload: EchoPayload, ctx: JobContext) -> dict[str, Any]:
     """Return the message: checks that a worker is taking jobs end to end."""
     return {"message": payload.message, "data": payload.data, "attempt": ctx.attempt}
@@ -28,7 +31,7 @@ class SleepPayload(BaseModel):
     queue_hint: str | None = Field(default=None, description="Free text shown in the dashboard")
 
 
-@job_type("system.sleep", queue="scheduled", payload=SleepPayload, example={"seconds": 2.5})
+@job_type("system.sleep", queue="system", payload=SleepPayload, example={"seconds": 2.5})
 def sleep(payload: SleepPayload, ctx: JobContext) -> dict[str, float]:
     """Sleep for a while: a stand-in for slow work (timeouts, graceful stop, dead workers)."""
     time.sleep(payload.seconds)
@@ -44,7 +47,7 @@ class FailPayload(BaseModel):
     )
 
 
-@job_type("system.fail", queue="scheduled", payload=FailPayload, example={"message": "simulated outage"})
+@job_type("system.fail", queue="system", payload=FailPayload, example={"message": "simulated outage"})
 def fail(payload: FailPayload, ctx: JobContext) -> dict[str, int]:
     """Raise an error (optionally permanent, or only until a given attempt)."""
     if payload.succeed_on_attempt is not None and ctx.attempt >= payload.succeed_on_attempt:
@@ -59,7 +62,7 @@ class NoopPayload(BaseModel):
     n: int = Field(default=0, description="A number, returned unchanged")
 
 
-@job_type("system.noop", queue="scheduled", payload=NoopPayload, example={"n": 1})
+@job_type("system.noop", queue="system", payload=NoopPayload, example={"n": 1})
 def noop(payload: NoopPayload, ctx: JobContext) -> int:
     """Do nothing: measures the engine's own cost per job."""
     return payload.n

@@ -18,7 +18,7 @@ import redis
 from lensops.config import PRIORITIES, QUEUE_NAMES
 from lensops.durations import format_size
 from lensops.engine import keys
-from lensops.engine.outcomes import parse_time
+from lensops.engine.outcomes import attempt_number, parse_time
 from lensops.engine.runtime import DISPATCH_NAMES, JobDataError, JobDataTooLarge, peek_call, read_call
 from lensops.ops.snapshot import STATES
 
@@ -75,7 +75,7 @@ class JobDetail:
     worker: str | None
     created_at: float | None
     timeout: int | None
-    retries_left: int | None
+    retries_left: int | None  # automatic retries still to come; None once the job has ended
     result: Any
     error: str | None
     attempts: list[Attempt] = field(default_factory=list)
@@ -123,10 +123,6 @@ def summarize(job_id: str, fields: dict[bytes, bytes], state: str | None = None,
     origin = (text.get("origin") or b"").decode(errors="replace")
     priority = origin.split(":", 1)[1] if ":" in origin else "medium"
     status = (text.get("status") or b"").decode(errors="replace")
-    try:
-        retries = int(text.get("number_of_retries") or 0)
-    except ValueError:
-        retries = 0
     return JobSummary(
         id=job_id,
         type=type_name,
@@ -136,7 +132,7 @@ def summarize(job_id: str, fields: dict[bytes, bytes], state: str | None = None,
         enqueued_at=parse_time(text.get("enqueued_at")),
         started_at=parse_time(text.get("started_at")),
         ended_at=parse_time(text.get("ended_at")),
-        attempt=retries + 1,
+        attempt=attempt_number(text),
         payload=payload,
     )
 
@@ -235,19 +231,31 @@ def job_detail(connection: redis.Redis, job_id: str) -> JobDetail | None:
         return None
     text = {k.decode(errors="replace"): v for k, v in fields.items()}
     result, error = _latest_result(results)
+    summary = summarize(job_id, fields, limit=DETAIL_LIMIT)
     return JobDetail(
-        summary=summarize(job_id, fields, limit=DETAIL_LIMIT),
+        summary=summary,
         description=(text.get("description") or b"").decode(errors="replace"),
         worker=(text.get("worker_name") or b"").decode(errors="replace") or None,
         created_at=parse_time(text.get("created_at")),
         timeout=_number(text.get("timeout")),
-        retries_left=_number(text.get("retries_left")),
+        retries_left=_retries_left(text, summary.state),
         result=result,
         error=error,
         attempts=[_attempt(raw) for raw in attempts],
         dependencies=sorted(d.decode(errors="replace") for d in dependencies),
         raw_fields={k: v.decode(errors="replace") for k, v in text.items() if k not in ("data", "exc_info", "meta")},
     )
+
+
+ENDED = ("finished", "failed", "canceled", "stopped")
+
+
+def _retries_left(fields: dict[str, bytes], state: str) -> int | None:
+    """Automatic retries the job still has; None once it has ended (only an operator retries it then)."""
+    if state in ENDED:
+        return None
+    left = _number(fields.get("retries_left"))
+    return max(0, left) if left is not None else 0
 
 
 def _latest_result(results: list[Any]) -> tuple[Any, str | None]:

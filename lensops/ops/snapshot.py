@@ -82,13 +82,17 @@ class WorkerSnapshot:
 
 @dataclass(frozen=True)
 class FailureSnapshot:
+    """A job's latest failure among the recent ones (one per job)."""
+
     id: str
     type: str
     queue: str
     exc_type: str
     message: str
-    attempts: int
+    attempts: int  # attempts the job had made when it failed, over every retry
     at: float
+    count: int = 1  # how many of the recent failures are this job's
+    state: str = "failed"  # the job's state now (a retried job may be queued or finished since)
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ def collect_snapshot(
         taken_at=now,
         queues=[_queue(item, settings, now, minute_list) for item in raw["queues"]],
         workers=sorted((_worker(w, settings, now) for w in _list(raw["workers"])), key=lambda w: w.name),
-        failures=[_failure(text) for text in _list(raw["failures"])],
+        failures=[_failure(row) for row in _list(raw["failures"]) if isinstance(row, dict)],
         minutes=minute_list,
     )
 
@@ -246,10 +250,10 @@ def _worker(raw: dict[str, Any], settings: Settings, now: float) -> WorkerSnapsh
     )
 
 
-def _failure(text: str) -> FailureSnapshot:
+def _failure(row: dict[str, Any]) -> FailureSnapshot:
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = json.loads(row["text"])
+    except (KeyError, TypeError, ValueError):
         data = {}
     return FailureSnapshot(
         id=str(data.get("id", "?")),
@@ -259,4 +263,6 @@ def _failure(text: str) -> FailureSnapshot:
         message=str(data.get("message", "")),
         attempts=_int(data.get("attempts")),
         at=float(data.get("at", 0) or 0),
+        count=_int(row.get("count")) or 1,
+        state=str(row.get("state") or "failed"),
     )

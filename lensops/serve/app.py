@@ -36,7 +36,7 @@ from lensops.serve.settings import ServeSettings
 
 log = logging.getLogger("lensops.serve")
 
-QueueName = Literal["email", "pdf", "notification", "ai", "oma", "scheduled"]  # config.QUEUE_NAMES
+QueueName = Literal["email", "pdf", "notification", "ai", "oma", "scheduled", "system"]  # config.QUEUE_NAMES
 StateName = Literal["queued", "started", "scheduled", "deferred", "finished", "failed", "canceled"]
 RangeName = Literal["1h", "24h", "7d", "90d"]
 _ERROR = {"model": schemas.ErrorDocument}

@@ -73,6 +73,8 @@ class RecentFailure(_Document):
     message: str
     attempts: int
     at: float
+    count: int  # how many of the recent failures are this job's
+    state: str  # the job's state now: a retried job may be queued or finished since
 
 
 class StatsDocument(_Document):

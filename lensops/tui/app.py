@@ -62,6 +62,7 @@ class DashboardApp(App[None]):
         self.read_only = read_only
         self.clock = clock
         self.state = DashboardState()
+        self.renders = 0  # polls shown on a screen so far: what tests and benchmarks wait for
         self._polling = False
         self._poll_again = False
         self._timer: Timer | None = None
@@ -97,12 +98,13 @@ class DashboardApp(App[None]):
 
     def render_state(self) -> None:
         """Show the latest state on the current screen; skipped while a dialog is open."""
-        if not self.screen_stack:
-            return  # a poll that finished while the app was shutting down
+        if not self.is_running or not self.screen_stack:
+            return  # a poll that finished while the app shuts down (its screens' widgets are going)
         screen = self.screen
         if isinstance(screen, ModalScreen) or not isinstance(screen, LiveScreen):
             return  # the screen underneath renders when it is resumed
         screen.show(self.state)
+        self.renders += 1
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

@@ -92,10 +92,10 @@ def clock(moment: float) -> str:
 
 
 def stamp(moment: float | None, now: float) -> str:
-    """Local date and time with its age: 2025-03-14 10:42:03 (4m ago); "-" when unknown."""
+    """Local date and time, its zone and its age: 2025-03-14 10:42:03 CET (4m ago); "-" when unknown."""
     if not moment:
         return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(moment)) + f" ({ago(moment, now)} ago)"
+    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(moment)) + f" ({ago(moment, now)} ago)"
 
 
 def sparkline(values: list[int]) -> str:
@@ -107,3 +107,20 @@ def sparkline(values: list[int]) -> str:
 def short_id(job_id: str, width: int = 12) -> str:
     """A job id cut to `width` characters (ids are uuids or operator-chosen keys)."""
     return job_id if len(job_id) <= width else job_id[: width - 1] + "…"
+
+
+def compact_payload(value: Any) -> str:
+    """A payload on one line, as a person scans it: `invoice_number=INV-7 customer={"name":"Optik"}`.
+
+    Top-level keys as key=value, strings without quotes, anything nested as compact JSON. The
+    result is untrusted text still: show it with `literal`.
+    """
+    if not isinstance(value, dict):
+        return json.dumps(value, default=str, ensure_ascii=False, separators=(",", ":"))
+    parts = []
+    for key, item in value.items():
+        shown = (
+            item if isinstance(item, str) else json.dumps(item, default=str, ensure_ascii=False, separators=(",", ":"))
+        )
+        parts.append(f"{key}={shown}")
+    return " ".join(parts)

@@ -23,6 +23,7 @@ class RecordPayload(BaseModel):
     seconds: float = Field(default=0.0, ge=0, description="Work time, releasing the GIL (time.sleep)")
     hold_gil: float = Field(default=0.0, ge=0, description="Work time holding the GIL (a C call that keeps it)")
     spin: float = Field(default=0.0, ge=0, description="Work time in a Python loop (interruptible at any line)")
+    succeed_on_attempt: int = Field(default=1, ge=1, description="Fail every attempt before this one")
 
 
 def _note(journal: Path, line: str) -> None:
@@ -57,6 +58,8 @@ def record(payload: RecordPayload, ctx: JobContext) -> dict[str, int]:
         deadline = time.monotonic() + payload.spin
         while time.monotonic() < deadline:
             pass
+        if ctx.attempt < payload.succeed_on_attempt:
+            raise RuntimeError(f"attempt {ctx.attempt} fails on purpose")
         _note(journal, f"end {ctx.job_id} {os.getpid()} {time.time():.6f}")
         return {"pid": os.getpid()}
     finally:

@@ -30,12 +30,12 @@ def cli(config, *args: str, env: dict[str, str] | None = None) -> subprocess.Com
 @pytest.fixture
 def config(tmp_path, redis_url):
     path = tmp_path / "config.toml"
-    path.write_text(f'[redis]\nurl = "{redis_url}"\n[queues.scheduled]\nmax_payload = "8mb"\n', encoding="utf-8")
+    path.write_text(f'[redis]\nurl = "{redis_url}"\n[queues.system]\nmax_payload = "8mb"\n', encoding="utf-8")
     return path
 
 
 def test_a_payload_over_max_payload_is_refused_at_enqueue(producer, connection, config, tmp_path):
-    with pytest.raises(PayloadError, match=r"payload: 2 MB, more than the scheduled queue's max_payload of 1 MB"):
+    with pytest.raises(PayloadError, match=r"payload: 2 MB, more than the system queue's max_payload of 1 MB"):
         producer.enqueue("system.echo", {"message": "x" * (2 * 1024**2)})
     assert connection.dbsize() == 0
     big = tmp_path / "big.json"
@@ -47,9 +47,9 @@ def test_a_payload_over_max_payload_is_refused_at_enqueue(producer, connection, 
 def _forge(connection, job_id: str, data: bytes, **fields: str) -> None:
     connection.hset(
         keys.rq_job(job_id),
-        mapping={"data": data, "origin": "scheduled", "status": "queued", "description": "forged", **fields},
+        mapping={"data": data, "origin": "system", "status": "queued", "description": "forged", **fields},
     )
-    connection.rpush(keys.rq_queue("scheduled"), job_id)
+    connection.rpush(keys.rq_queue("system"), job_id)
 
 
 def test_a_zlib_bomb_is_never_inflated(settings, connection, config):

@@ -31,7 +31,9 @@ def registered(client) -> list[bytes]:
     return sorted(client.smembers(keys.RQ_WORKERS))
 
 
-ONE_WORKER_EACH = "".join(f"\n[queues.{q}]\nconcurrency = 1\n" for q in ("email", "pdf", "notification", "ai", "oma"))
+ONE_WORKER_EACH = "".join(
+    f"\n[queues.{q}]\nconcurrency = 1\n" for q in ("email", "pdf", "notification", "ai", "oma", "system")
+)
 
 
 def test_an_idle_pool_outlives_dead_after_and_stays_listed(faulty, tmp_path):
@@ -40,10 +42,10 @@ def test_an_idle_pool_outlives_dead_after_and_stays_listed(faulty, tmp_path):
     pool = start_pool(config, log=log)  # every queue
     client = faulty.client()
     try:
-        wait_for(lambda: len(registered(client)) == 6, 60, "a worker for each queue")
+        wait_for(lambda: len(registered(client)) == 7, 60, "a worker for each queue")
         time.sleep(3 * DEAD_AFTER)  # the scenario: idle for three times dead_after
         workers = registered(client)
-        assert len(workers) == 6
+        assert len(workers) == 7
         for key in workers:
             fields = client.hgetall(key)
             assert fields[b"lensops_queue"] and fields[b"queues"]
@@ -182,6 +184,16 @@ def test_sigterm_stops_an_idle_pool_while_redis_is_away(faulty, tmp_path, fault)
     assert stop_pool(pool, timeout=20) == 0
 
 
+def pid_of_the_worker(client) -> int:
+    """The pid of the one registered worker, once its hash has it (the set lists a worker first)."""
+
+    def pid() -> bytes | None:
+        names = registered(client)
+        return client.hget(names[0], "pid") if len(names) == 1 else None
+
+    return int(wait_for(pid, 10, "the worker's pid"))
+
+
 def test_a_crash_loop_backs_off_but_a_worker_killed_at_work_restarts_at_once(faulty, tmp_path):
     client = faulty.client()
     client.acl_setuser("lab", enabled=True, passwords=["+first"], keys=["*"], commands=["+@all"])
@@ -191,7 +203,7 @@ def test_a_crash_loop_backs_off_but_a_worker_killed_at_work_restarts_at_once(fau
     pool = start_pool(config, "scheduled", log=log, env=credentials)
     try:
         wait_for(lambda: len(registered(client)) == 1, 60, "the worker")
-        worker = int(client.hget(registered(client)[0], "pid"))
+        worker = pid_of_the_worker(client)
         for _ in range(2):  # the second kill hits a worker that started a moment ago, yet at work
             os.kill(worker, 9)
             worker = wait_for(lambda w=worker: _registered_pid_other_than(client, w), 10, "a new worker")

@@ -27,6 +27,12 @@ from tests.faults.harness import (
     wait_until_done,
     write_config,
 )
+from tests.waiting import wait_for
+
+# The scenarios' own timings, not waits for a condition: how long Redis stays down, and how often
+# a worker is killed.
+OUTAGE = 0.3
+KILL_EVERY = 0.4
 
 
 @pytest.fixture
@@ -125,9 +131,10 @@ def test_redis_killed_while_enqueueing_loses_no_acknowledged_job(tmp_path):
         thread = threading.Thread(target=enqueue_forever)
         thread.start()
         for _ in range(3):
-            time.sleep(0.3)  # enqueues land...
+            landed = len(acknowledged)
+            wait_for(lambda: len(acknowledged) >= landed + 50, "enqueues to land")  # noqa: B023
             server.kill9()  # ...then Redis dies mid-stream (with AOF: appendfsync everysec)
-            time.sleep(0.3)
+            time.sleep(OUTAGE)
             server.start()
         stop.set()
         thread.join(30)
@@ -144,7 +151,8 @@ def test_kill_9_loop_loses_nothing_and_never_overlaps(faulty, tmp_path, journal,
     config = write_config(tmp_path / "config.toml", faulty.url, queues=shape)
     client = faulty.client()
     producer = Producer(load_settings(config, environ={}), client)
-    ids = [producer.enqueue("fault.record", {"journal": str(journal.path), "seconds": 0.1}).id for _ in range(120)]
+    # 0.2 s each, 4 at a time: the jobs outlast five kills KILL_EVERY apart even on an idle machine.
+    ids = [producer.enqueue("fault.record", {"journal": str(journal.path), "seconds": 0.2}).id for _ in range(60)]
     pool = start_pool(config, "scheduled")
     rng = random.Random(7)
     kills = 0
@@ -155,7 +163,7 @@ def test_kill_9_loop_loses_nothing_and_never_overlaps(faulty, tmp_path, journal,
             if children:
                 os.kill(rng.choice(children), 9)
                 kills += 1
-            time.sleep(0.4)
+            time.sleep(KILL_EVERY)
         assert wait_until_done(client, ids, 60) == ["finished"] * len(ids)
     finally:
         assert stop_pool(pool) == 0

@@ -6,7 +6,7 @@
 -- settled: the member this call settled (recorded as the worker's last_settled), or nil.
 -- Returns {job id, origin, the values of FIELDS} or false when nothing is waiting.
 local FIELDS = {'data', 'timeout', 'result_ttl', 'failure_ttl', 'retries_left', 'retry_intervals',
-                'number_of_retries', 'enqueued_at', 'description'}  -- outcomes.CLAIMED_FIELDS
+                'number_of_retries', 'enqueued_at', 'description', 'lensops_attempts_before'}  -- outcomes.CLAIMED_FIELDS
 
 local function pop(queues, lmpop)
   if lmpop then

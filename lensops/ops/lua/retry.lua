@@ -10,8 +10,12 @@ if not status then return 'unknown job id' end
 if status ~= 'failed' and status ~= 'stopped' then return 'not failed (' .. status .. ')' end
 local origin = redis.call('HGET', jkey, 'origin')
 redis.call('ZREM', 'rq:failed:' .. origin, id)
+-- rq's number_of_retries restarts (it indexes the backoff); the attempts made so far are kept, so
+-- attempt numbers go on (outcomes.attempt_number).
+local made = (tonumber(redis.call('HGET', jkey, 'lensops_attempts_before')) or 0)
+           + (tonumber(redis.call('HGET', jkey, 'number_of_retries')) or 0) + 1
 redis.call('HSET', jkey, 'status', 'queued', 'retries_left', ARGV[2], 'number_of_retries', 0,
-           'enqueued_at', ARGV[3], 'started_at', '', 'ended_at', '')
+           'lensops_attempts_before', made, 'enqueued_at', ARGV[3], 'started_at', '', 'ended_at', '')
 redis.call('HDEL', jkey, 'exc_info')
 redis.call('DEL', 'lensops:stop:' .. id)
 if ARGV[4] == '1' then redis.call('DEL', 'lensops:sending:' .. id) end

@@ -3,7 +3,7 @@
 -- KEYS: none (the spec names rq's and lensops' keys; see lensops.ops.snapshot)
 -- ARGV[1]: JSON spec: now, queues [{name, physical [{name, priority}], limiter, limit, timings}], minutes,
 -- timing_minutes, failures (`timings`: the queue's per-minute timing key prefix, see engine/timings.py)
--- Returns JSON: {queues [...], workers [{key, fields, job}], failures [...]}; each queue's `throughput`
+-- Returns JSON: {queues [...], workers [{key, fields, job}], failures [{text, count, state}]}; each queue's `throughput`
 -- is {finished, failed, retried} per minute of `minutes`, counted from the timings (every attempt a
 -- worker ran is in a run bucket: finished = runs - failed - retried + lost), and its `timing` adds its
 -- job types' run/wait buckets and sums over timing_minutes, keyed by metric (r<k>, rs, w<k>, ws).
@@ -71,5 +71,26 @@ for _, wkey in ipairs(redis.call('SMEMBERS', 'rq:workers')) do
   end
   table.insert(out.workers, worker)
 end
-out.failures = redis.call('LRANGE', 'lensops:failures', 0, spec.failures - 1)
+-- Recent failures, one row per job: its newest failure, how many of the recent ones are its, and its
+-- state now. A job that no longer exists (purged, deleted, expired) has no row. The list is capped
+-- (outcomes.FAILURES_KEPT), so this costs the same however many jobs there are.
+local rows, seen = {}, {}
+for _, text in ipairs(redis.call('LRANGE', 'lensops:failures', 0, -1)) do
+  local ok, item = pcall(cjson.decode, text)
+  local id = ok and type(item) == 'table' and item.id
+  if type(id) == 'string' then
+    local row = seen[id]
+    if row then
+      row.count = row.count + 1
+    else
+      row = {text = text, count = 1}
+      seen[id] = row
+      if #rows < spec.failures then
+        row.state = redis.call('HGET', 'rq:job:' .. id, 'status')
+        if row.state then table.insert(rows, row) end
+      end
+    end
+  end
+end
+out.failures = rows
 return cjson.encode(out)

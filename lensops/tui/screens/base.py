@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import cast
 
+from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
 
 from lensops.tui.host import DashboardHost
@@ -37,6 +39,21 @@ class LiveScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.show(self.dashboard.state)
         self.refresh_bindings()
+
+    def on_key(self, event: events.Key) -> None:
+        """In read-only mode a key that would change Redis is hidden and does nothing: say why."""
+        if not self.dashboard.read_only:
+            return
+        for binding in self.BINDINGS:
+            if not isinstance(binding, Binding) or binding.action.split("(")[0] not in MUTATING:
+                continue
+            if event.key in binding.key.split(","):
+                event.stop()
+                self.notify(
+                    f"{binding.description}: not in read-only mode (the dashboard was opened with --read-only).",
+                    severity="warning",
+                )
+                return
 
     def request(self, operation: Operation) -> None:
         self.post_message(OperationRequested(operation))

@@ -117,7 +117,10 @@ class HelpScreen(ModalScreen[None]):
         )
         if self.read_only:
             notes.append("\nRead-only mode: every action that changes Redis is disabled.", style="bold")
-        with VerticalScroll(id="help-dialog", classes="dialog"):
+        with VerticalScroll(id="help-dialog", classes="dialog") as dialog:
+            dialog.border_title = "Help"
+            # On a small terminal the help is longer than the screen: it scrolls, and says so.
+            dialog.border_subtitle = "↑↓ PgUp PgDn Home End scroll · esc closes"
             yield Static(keys)
             yield Static(legend)
             yield Static(notes)

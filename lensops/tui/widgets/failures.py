@@ -1,4 +1,5 @@
-"""The recent-failures list: when, where, what failed and why, after how many attempts."""
+"""The recent failures, one row per job: when it last failed, where, why, after how many attempts,
+and how many of the recent failures are its."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ COLUMNS = [
     Column("queue", "queue"),
     Column("type", "type"),
     Column("tries", "tries", right=True),
-    Column("error", "error"),
+    Column("times", "times", right=True),
+    Column("error", "error", flex=True),
 ]
 
 
@@ -25,16 +27,16 @@ class FailureTable(ItemTable[FailureSnapshot]):
         super().__init__(id="failures")
 
     def show(self, snapshot: Snapshot, colours: Palette, width: int) -> None:
-        error_width = max(20, width - 46)
-        # A job can fail again after a retry: the key is the failure, not the job.
         self.show_items(
             COLUMNS,
             snapshot.failures,
-            lambda f: f"{f.id}@{f.at}",
-            lambda f: self._row(f, snapshot.taken_at, colours, error_width),
+            lambda f: f.id,  # one row per job: its latest failure
+            lambda f: self._row(f, snapshot.taken_at, colours),
         )
 
-    def _row(self, f: FailureSnapshot, now: float, colours: Palette, error_width: int) -> list[Text | str]:
+    def _row(self, f: FailureSnapshot, now: float, colours: Palette) -> list[Text | str]:
         error = literal(f.exc_type, style=colours.state("failed", bold=True))
-        error.append_text(literal(f": {f.message}", limit=error_width - len(error)))
-        return [number(ago(f.at, now)), literal(f.queue), literal(f.type, limit=24), number(f.attempts), error]
+        error.append_text(literal(f": {f.message}"))  # the flexible column: cut to the width there is
+        times = number(f.count, "" if f.count > 1 else colours.muted)
+        cells = [number(ago(f.at, now)), literal(f.queue), literal(f.type, limit=24), number(f.attempts), times]
+        return [*cells, error]

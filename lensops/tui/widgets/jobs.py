@@ -1,4 +1,4 @@
-"""One page of jobs: when, id, type, priority, state, attempt and the start of the payload."""
+"""One page of jobs: when, id, type, priority, state, attempt, and as much of the payload as fits."""
 
 from __future__ import annotations
 
@@ -7,21 +7,24 @@ from textual.binding import Binding
 
 from lensops.ops.lookup import JobPage, JobSummary
 from lensops.tui.palette import Palette
-from lensops.tui.text import ago, literal, short_id
+from lensops.tui.text import ago, compact_payload, literal, short_id
 from lensops.tui.widgets.table import Column, ItemTable, number
 
+ROOMY = 100  # terminal columns from which the priority has a column of its own
 
-def job_columns(*, queue: bool, state: bool) -> list[Column]:
-    """The columns; a queue or state column only when the listing mixes queues or states."""
+
+def job_columns(*, queue: bool, state: bool, roomy: bool = True) -> list[Column]:
+    """The columns; a queue or state column only when the listing mixes queues or states, and the
+    priority only when there is room for it besides a readable payload (the job screen shows it)."""
     return [
         Column("when", "when", right=True),
         Column("id", "job id"),
         Column("type", "type"),
         *([Column("queue", "queue")] if queue else []),
-        Column("priority", "prio"),
+        *([Column("priority", "prio")] if roomy else []),
         *([Column("state", "state")] if state else []),
         Column("attempt", "try", right=True),
-        Column("payload", "payload"),
+        Column("payload", "payload", flex=True),
     ]
 
 
@@ -34,41 +37,27 @@ class JobTable(ItemTable[JobSummary]):
         super().__init__(id="jobs")
         self._shown: tuple[JobPage, float, Palette, bool, bool] | None = None
 
-    def show(self, page: JobPage, now: float, colours: Palette, *, queue: bool, state: bool) -> None:
-        """Show `page`; `queue` and `state` say whether those columns are needed."""
-        self._shown = (page, now, colours, queue, state)
-        self.set_columns(job_columns(queue=queue, state=state))
-        self.items = {job.id: job for job in page.jobs}
-        fixed = [(job, self._fixed_cells(job, now, colours)) for job in page.jobs]
-        # The payload (last) gets the width the other columns leave; each has a cell of padding either side.
-        used = sum(
-            max([len(column.label), *(_width(cells[i]) for _, cells in fixed)]) + 2
-            for i, column in enumerate(self.columns_shown[:-1])
-        )
-        available = self.scrollable_content_region.width or self.app.size.width - 3  # before the first layout
-        payload_width = max(12, available - used - 2)
-        self.show_rows(
-            [(job.id, [*cells, literal(job.payload, limit=payload_width, style=colours.muted)]) for job, cells in fixed]
-        )
-
     def on_resize(self) -> None:
-        if self._shown is not None:
+        if self._shown is not None:  # whether the priority has room may have changed
             page, now, colours, queue, state = self._shown
             self.show(page, now, colours, queue=queue, state=state)
 
-    def _fixed_cells(self, job: JobSummary, now: float, colours: Palette) -> list[Text | str]:
-        """Every cell but the payload's."""
+    def show(self, page: JobPage, now: float, colours: Palette, *, queue: bool, state: bool) -> None:
+        """Show `page`; `queue` and `state` say whether those columns are needed."""
+        self._shown = (page, now, colours, queue, state)
+        columns = job_columns(queue=queue, state=state, roomy=self.app.size.width >= ROOMY)
+        self.show_items(columns, page.jobs, lambda job: job.id, lambda job: self._cells(job, now, colours))
+
+    def _cells(self, job: JobSummary, now: float, colours: Palette) -> list[Text | str]:
         cells: dict[str, Text | str] = {
             "when": number(ago(job.when, now)),
-            "id": literal(short_id(job.id, 14)),
+            "id": literal(short_id(job.id, 10)),
             "type": literal(job.type, limit=24),
             "queue": literal(job.queue),
             "priority": literal(job.priority),
             "state": Text(job.state, style=colours.state(job.state)),
             "attempt": number(job.attempt),
+            # key=value rather than JSON: more of what tells jobs apart fits (the job screen has it all)
+            "payload": literal(compact_payload(job.payload), style=colours.muted),
         }
-        return [cells[column.key] for column in self.columns_shown[:-1]]
-
-
-def _width(cell: Text | str) -> int:
-    return cell.cell_len if isinstance(cell, Text) else len(cell)
+        return [cells[column.key] for column in self.columns_shown]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from lensops.ops.snapshot import QueueSnapshot, Snapshot
+from lensops.ops.snapshot import STATES, QueueSnapshot, Snapshot
 from lensops.tui.palette import Palette
 from lensops.tui.text import age, compact, sparkline
 from lensops.tui.widgets.table import Column, ItemTable, number
@@ -13,7 +13,7 @@ WIDE = 110  # terminal columns from which every state and a 15-minute trend fit
 SLOW_WAIT = 300.0  # seconds; an oldest job waiting longer is highlighted
 
 _NARROW_STATES = ("queued", "started", "scheduled", "failed")
-_WIDE_STATES = ("queued", "started", "scheduled", "deferred", "failed", "finished", "canceled")
+_WIDE_STATES = STATES  # the order `lensops stats` shows them in: done before failed
 _HEADERS = {
     "queued": "queued",
     "started": "run",

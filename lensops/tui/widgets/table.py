@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -19,20 +20,36 @@ class Column:
     key: str
     label: str
     right: bool = False  # numbers are right-aligned
+    flex: bool = False  # takes the width the other columns leave (at most one per table)
+
+
+FLEX_MIN = 12  # a flexible column is never narrower than this
+PADDING = 2  # a DataTable cell has one column of padding either side
 
 
 class LiveTable(DataTable[Cell]):
-    """Rows keyed by id; `show_rows` swaps them all and keeps the cursor on the row it was on."""
+    """Rows keyed by id; `show_rows` swaps them all and keeps the cursor on the row it was on.
+
+    A flexible column (Column.flex) gets the width the others leave, measured on every show and
+    resize, so the table uses the terminal it has: long names or errors are cut only when they must.
+    """
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Open", id="open", tooltip="Open the selected row"),
+        Binding("home", "first_row", "First", show=False, id="first_row", tooltip="The first row"),
+        Binding("end", "last_row", "Last", show=False, id="last_row", tooltip="The last row"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, cursor_foreground_priority="renderable")
         self._columns_shown: tuple[Column, ...] = ()
         self._row_cells: dict[str, tuple[Cell, ...]] = {}
+        self._last_rows: list[tuple[str, Sequence[Cell]]] = []
         self.row_keys: list[str] = []
+
+    def on_resize(self) -> None:
+        if self._last_rows and any(column.flex for column in self._columns_shown):
+            self.show_rows(self._last_rows)  # the flexible column takes the new width
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Use these columns (rebuilding the table only when they changed)."""
@@ -50,9 +67,45 @@ class LiveTable(DataTable[Cell]):
     def columns_shown(self) -> tuple[Column, ...]:
         return self._columns_shown
 
+    def action_first_row(self) -> None:
+        if self.row_keys:
+            self.move_cursor(row=0, animate=False)
+
+    def action_last_row(self) -> None:
+        if self.row_keys:
+            self.move_cursor(row=len(self.row_keys) - 1, animate=False)
+
+    def flex_width(self, rows: Sequence[Sequence[Cell]]) -> int:
+        """The width the flexible column gets: what the table has, less every other column at the
+        width of its widest cell or label."""
+        # Room for the vertical scrollbar is kept whether it shows or not: it appears once the rows
+        # are in, and a width measured before that would overflow by its column.
+        scrollbar = self.styles.scrollbar_size_vertical
+        available = self.content_region.width - scrollbar
+        if self.content_region.width <= 0:  # not laid out yet: the whole screen, less border and scrollbar
+            available = self.app.size.width - 2 - scrollbar
+        used = 0
+        for index, column in enumerate(self._columns_shown):
+            if not column.flex:
+                used += max([len(column.label), *(_width(cells[index]) for cells in rows)]) + PADDING
+        return max(FLEX_MIN, available - used - PADDING)
+
+    def fit_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> list[tuple[str, Sequence[Cell]]]:
+        """`rows` with each flexible cell cut (with an ellipsis) to the width the others leave."""
+        flex = [i for i, column in enumerate(self._columns_shown) if column.flex]
+        if not flex or not rows:
+            return list(rows)
+        width = self.flex_width([cells for _, cells in rows])
+        return [
+            (key, [_cut(cell, width) if i in flex else cell for i, cell in enumerate(cells)]) for key, cells in rows
+        ]
+
     def show_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
-        """Show these rows. The same rows in the same order are updated in place (scroll and cursor
-        untouched); otherwise the table is rebuilt and the cursor follows its row's key."""
+        """Show these rows (the flexible column fitted). The same rows in the same order are updated
+        in place (scroll and cursor untouched); otherwise the table is rebuilt and the cursor follows
+        its row's key."""
+        self._last_rows = list(rows)
+        rows = self.fit_rows(rows)
         keys = [key for key, _ in rows]
         if keys == self.row_keys:
             for key, cells in rows:
@@ -110,6 +163,19 @@ class ItemTable(LiveTable, Generic[Item]):
 def number(value: int | str, style: str = "") -> Text:
     """A right-aligned cell."""
     return Text(str(value), style=style, justify="right")
+
+
+def _width(cell: Cell) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
+
+
+def _cut(cell: Cell, width: int) -> Cell:
+    """`cell` no wider than `width`, an ellipsis marking the cut."""
+    if _width(cell) <= width:
+        return cell
+    text = cell.copy() if isinstance(cell, Text) else Text(cell)
+    text.truncate(width, overflow="ellipsis")
+    return text
 
 
 def _signature(cell: Cell) -> tuple[str, str, str]:

@@ -14,7 +14,7 @@ WIDE = 110
 
 def worker_columns(width: int) -> list[Column]:
     columns = [
-        Column("worker", "worker"),
+        Column("worker", "worker", flex=True),
         Column("queue", "queue"),
         Column("state", "state"),
         Column("job", "job"),
@@ -66,7 +66,7 @@ class WorkerTable(ItemTable[WorkerSnapshot]):
             state.stylize(colours.state("idle"))
         job = literal(w.current_job_type or ("-" if not w.current_job else "?"), limit=28 if wide else 18)
         cells: list[Text | str] = [
-            literal(display_name(w, wide), limit=30 if wide else 20),
+            literal(display_name(w, wide)),  # a flexible column: cut only to the width the table has
             literal(w.queue),
             state,
             job,
