@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import pytest
+import redis
 
 from lensops.engine import keys, timings
 from lensops.engine.producer import Producer
 from lensops.engine.rollup import roll_up, roll_up_all
 from lensops.engine.scripts import SETTLE_FIXED_ARGS, Commands
 from lensops.engine.timings import Histogram, bucket, lower_bound, upper_bound
+from lensops.engine.worker import QueueWorker
 from lensops.ops.history import collect_history, collect_totals
 from tests.conftest import run_burst
+from tests.pool_helpers import wait_for
+from tests.redis_server import free_port
 
 
 def apply(connection, commands: Commands) -> None:
@@ -212,3 +217,39 @@ def test_the_roll_up_gives_every_minute_it_reads_its_ttl(connection):
     assert connection.ttl(keys.timings("system", "m", minute)) == -1
     roll_up_all(connection, "system", time.time())
     assert 0 < connection.ttl(keys.timings("system", "m", minute)) <= timings.MINUTE_TTL
+
+
+def test_a_busy_worker_sends_held_counts_once_it_goes_idle(settings, connection):
+    """Successes within a second ride one settle later; the idle worker sends the rest at once."""
+    producer = Producer(settings, connection)
+    producer.enqueue_many([("system.noop", {"n": n}) for n in range(300)])
+    worker = QueueWorker(settings, connection, "system")
+    thread = threading.Thread(target=worker.serve)
+    thread.start()
+    try:
+        wait_for(lambda: connection.llen(keys.rq_queue("system")) == 0 and worker.current is None, what="the drain")
+        noop = lambda: next(t for t in collect_history(connection, "1h", ["system"]).queue("system").types)  # noqa: E731
+        wait_for(lambda: noop().processed == 300, timeout=5, what="every success counted, the worker idle")
+        assert noop().run.count == 300 and noop().wait.count == 300
+    finally:
+        worker.request_stop()
+        thread.join(10)
+    assert collect_history(connection, "1h", ["system"]).queue("system").processed == 300  # none twice
+
+
+def test_held_counts_outlive_a_send_that_fails(connection):
+    """Counts held when Redis is away are kept, and sent once when it is back: none lost or doubled."""
+    unreachable = redis.Redis(port=free_port(), socket_connect_timeout=0.2)
+    held, now = timings.HeldCounts(), time.time()
+    for n in range(5):  # the first is sent with its settle, the other four are held
+        started = now - 0.1
+        apply(
+            connection,
+            timings.record(Commands(), "system", "system.noop", "ok", now + n / 100, started, started - 0.1, held=held),
+        )
+    with pytest.raises(redis.ConnectionError):
+        timings.send_held(unreachable, held, now)
+    timings.send_held(connection, held, now)
+    timings.send_held(connection, held, now)  # nothing left: sends nothing
+    noop = collect_history(connection, "1h", ["system"]).queue("system").types[0]
+    assert (noop.processed, noop.run.count, noop.wait.count) == (5, 5, 5)

@@ -25,6 +25,7 @@ import redis
 from rq.timeouts import JobTimeoutException
 
 from lensops.config import Settings
+from lensops.engine import timings
 from lensops.engine.limiter import SharedLimiter
 from lensops.engine.liveness import Progress
 from lensops.engine.outcomes import ClaimedJob, Failure, RefusedJob, canceled, failure, put_back, success
@@ -124,6 +125,7 @@ class JobRunner:
         self._running: str | None = None  # id of the job whose handler runs
         self._stop_job: str | None = None  # a job an operator asked to stop (main-thread mode)
         self.stop_asked_at: float | None = None  # monotonic time a stop was raised into the thread
+        self.held_timings = timings.HeldCounts()  # successes' timings, sent once a second (timings.py)
         # Enqueues refuse payloads over max_payload; a job's data past this is forged (a zlib bomb).
         self._data_limit = max(DATA_CEILING, 2 * self.policy.max_payload)
 
@@ -188,7 +190,9 @@ class JobRunner:
             error = PermanentError(f"the handler's result cannot be stored as JSON: {exc}")
             return Outcome(job, self._failed(job, type_name, error, started, permanent=True))
         self.processed += 1
-        return Outcome(job, success(job, self.worker_name, encoded, started, time.time()), succeeded=True)
+        return Outcome(
+            job, success(job, self.worker_name, encoded, started, time.time(), self.held_timings), succeeded=True
+        )
 
     def _call(self, job: ClaimedJob, job_type: JobType, model: Any, context: JobContext) -> Any:
         self.progress.job_started(job.timeout)

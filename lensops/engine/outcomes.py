@@ -189,7 +189,14 @@ def release_worker(commands: Commands, worker_name: str) -> Commands:
 
 
 def _timing(
-    commands: Commands, job: ClaimedJob, type_name: str, outcome: str, started: float | None, now: float
+    commands: Commands,
+    job: ClaimedJob,
+    type_name: str,
+    outcome: str,
+    started: float | None,
+    now: float,
+    *,
+    held: timings.HeldCounts | None = None,
 ) -> None:
     """The attempt's outcome, run time and wait time, for history and metrics (see timings.py)."""
     # rq's description is the type name lensops enqueued; timings.record trusts declared names only.
@@ -199,10 +206,17 @@ def _timing(
         enqueued_at = datetime.fromisoformat(raw.decode()).timestamp() if raw else None
     except ValueError:
         enqueued_at = None
-    timings.record(commands, job.queue, type_name, outcome, now, started, enqueued_at)
+    timings.record(commands, job.queue, type_name, outcome, now, started, enqueued_at, held=held)
 
 
-def success(job: ClaimedJob, worker_name: str, result_json: bytes, started: float, now: float) -> Commands:
+def success(
+    job: ClaimedJob,
+    worker_name: str,
+    result_json: bytes,
+    started: float,
+    now: float,
+    held: timings.HeldCounts | None = None,
+) -> Commands:
     commands = Commands()
     job_key, ttl = keys.rq_job(job.id), job.result_ttl
     # started_at is re-stamped: the handler started after the rate limiter granted its slot.
@@ -222,7 +236,7 @@ def success(job: ClaimedJob, worker_name: str, result_json: bytes, started: floa
             commands.add("EXPIRE", results, ttl)
     commands.add("HINCRBY", keys.rq_worker(worker_name), "successful_job_count", 1)
     _release(commands, job)
-    _timing(commands, job, "", "ok", started, now)
+    _timing(commands, job, "", "ok", started, now, held=held)  # sent within a second (timings.py)
     return commands
 
 

@@ -22,7 +22,7 @@ from typing import Any, cast
 import redis
 
 from lensops.config import QUEUE_NAMES, Settings
-from lensops.engine import keys
+from lensops.engine import keys, timings
 from lensops.engine.execution import JobRunner, Outcome
 from lensops.engine.liveness import Progress, Reachability, register_worker, send_beat
 from lensops.engine.maintenance import Maintenance
@@ -131,6 +131,7 @@ class QueueWorker:
         try:
             self._loop()
         finally:
+            self._quietly(self._send_held_timings)
             self._quietly(self.unregister)
         return self.processed
 
@@ -244,10 +245,14 @@ class QueueWorker:
         # Enqueues push a token here; the timeout doubles as the polling fallback for jobs that
         # arrive without one (plain rq producers, promoted retries of another host).
         try:
+            self._send_held_timings()  # what the last busy second counted
             self.connection.blpop([keys.wakeup(self.queue)], timeout=self.settings.worker.poll)
             self.reachability.reached(self.connection)
         except UNREACHABLE as exc:
             self._unreachable("idle", exc, min(self.settings.worker.poll, 1.0))
+
+    def _send_held_timings(self) -> None:
+        timings.send_held(self.connection, self.runner.held_timings, time.time())
 
     def _enqueue_dependents(self, job: ClaimedJob) -> None:
         """rq's own dependency release (rare path). A failure is logged, never fatal to the worker."""
