@@ -17,7 +17,7 @@ fifth bound is a quarter decade (1 ms, 1.78 ms, 3.16 ms, 5.62 ms, 10 ms ...), th
 to Prometheus. Only buckets that were hit are stored, so a minute costs a few fields per type.
 
 Recording adds a handful of commands to the SETTLE call the worker makes anyway: no extra round
-trip. A success's counts are summed in the worker's thread and ride on a settle at most once a
+trip. A success's counts are summed by the worker (HeldCounts) and ride on a settle at most once a
 second (and are sent when the worker goes idle or stops): a busy worker then pays a few dictionary
 additions a job instead of four HINCRBYs. A worker killed with -9 loses at most that second of
 counts; the jobs themselves are unaffected. `lensops.engine.rollup` adds finished hours to hour,
