@@ -8,6 +8,7 @@ import json
 import pytest
 
 from lensops.cli import payload_lines
+from lensops.cli.payload_lines import MAX_LINE
 from lensops.engine import keys
 from lensops.engine.producer import CHUNK
 from lensops.engine.runtime import read_call
@@ -101,3 +102,24 @@ def test_a_file_that_is_not_utf8_is_refused(cli, connection, tmp_path):
     result = cli("enqueue", "system.echo", "-p", f"@{path}")
     assert result.exit_code == 2 and "not UTF-8 text" in result.stderr
     assert not connection.keys("rq:job:*")
+
+
+def test_unicode_line_separators_inside_strings_and_a_bom_are_payload_text(cli, connection, tmp_path):
+    path = tmp_path / "notes.jsonl"
+    lines = ['{"message": "Optyk \u2028Łódź\u0085"}', '{"message": "second"}']
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode())  # UTF-8 with a BOM, no final newline
+    result = cli("enqueue", "system.echo", "--payload", f"@{path}", "--json")
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["ids"][0]
+    call = read_call(connection.hget(keys.rq_job(first), "data"), 1 << 20)
+    assert call[2][1]["message"] == "Optyk \u2028Łódź\u0085"
+
+
+def test_deeply_nested_and_oversized_lines_are_named(cli, connection, tmp_path):
+    path = tmp_path / "hostile.jsonl"
+    path.write_text('{"message": "ok"}\n' + "[" * 100_000 + "\n" + '"' + "x" * (MAX_LINE + 1) + '"\n')
+    result = cli("enqueue", "system.echo", "--payload", f"@{path}")
+    assert result.exit_code == 2
+    assert f"{path} line 2: nested too deeply to be a payload" in result.stderr
+    assert f"{path} line 3: {MAX_LINE + 3:,} characters" in result.stderr
+    assert "Traceback" not in result.output and connection.llen(keys.rq_queue("system")) == 0

@@ -51,23 +51,25 @@ def test_threads_retry_and_time_out_without_losing_their_thread(tmp_path, redis_
         assert stop_pool(pool) == 0
 
 
-def test_a_thread_that_cannot_be_interrupted_recycles_its_process(tmp_path, redis_url, connection):
-    config, journal, producer = _pool(tmp_path, redis_url, "threads = 2\ntimeout = 2\nretries = 0")
+def test_threads_that_cannot_be_interrupted_recycle_their_process(tmp_path, redis_url, connection):
+    config, journal, producer = _pool(tmp_path, redis_url, "threads = 3\ntimeout = 2\nretries = 0")
     neighbour = producer.enqueue("fault.record", {"journal": str(journal.path), "seconds": 1}).id
-    asleep = producer.enqueue("fault.record", {"journal": str(journal.path), "seconds": 30}).id  # in C: sleep()
+    # In C (sleep()): neither can be interrupted, and the process must not wait for the second.
+    asleep = [producer.enqueue("fault.record", {"journal": str(journal.path), "seconds": 30}).id for _ in range(2)]
     log = tmp_path / "pool.log"
     pool = start_pool(config, "scheduled", log=log)
     try:
-        wait_for(lambda: len(journal.read().starts) == 2, 30, "both jobs running")
+        wait_for(lambda: len(journal.read().starts) == 3, 30, "the three jobs running")
         [first] = children_of(pool.pid)
-        assert wait_until_done(connection, [neighbour, asleep], 60) == ["finished", "failed"]
-        [attempt] = [json.loads(a) for a in connection.lrange(keys.attempts(asleep), 0, -1)]
-        assert "recycled" in attempt["message"]
+        assert wait_until_done(connection, [neighbour, *asleep], 60) == ["finished", "failed", "failed"]
+        for job_id in asleep:
+            [attempt] = [json.loads(a) for a in connection.lrange(keys.attempts(job_id), 0, -1)]
+            assert "recycled" in attempt["message"]
         wait_for(lambda: children_of(pool.pid) and children_of(pool.pid) != [first], 30, "a new process")
     finally:
         assert stop_pool(pool) == 0
     assert len(journal.read().ends[neighbour]) == 1  # the neighbour finished before the process went
-    assert journal.ends[asleep] == [] and journal.overlaps == []
+    assert all(journal.ends[job_id] == [] for job_id in asleep) and journal.overlaps == []
 
 
 def test_a_running_threaded_job_is_cancelled(tmp_path, redis_url, connection):

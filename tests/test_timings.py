@@ -219,37 +219,40 @@ def test_the_roll_up_gives_every_minute_it_reads_its_ttl(connection):
     assert 0 < connection.ttl(keys.timings("system", "m", minute)) <= timings.MINUTE_TTL
 
 
-def test_a_busy_worker_sends_held_counts_once_it_goes_idle(settings, connection):
-    """Successes within a second ride one settle later; the idle worker sends the rest at once."""
+def test_a_busy_worker_sends_its_counts_within_a_second_without_stopping(settings, connection):
+    """Successes' counts leave the settle call; the process' sender thread delivers them, exactly."""
     producer = Producer(settings, connection)
     producer.enqueue_many([("system.noop", {"n": n}) for n in range(300)])
+    producer.enqueue("system.sleep", {"seconds": 4})  # busy long after the no-ops: no settle to ride
     worker = QueueWorker(settings, connection, "system")
     thread = threading.Thread(target=worker.serve)
     thread.start()
     try:
-        wait_for(lambda: connection.llen(keys.rq_queue("system")) == 0 and worker.current is None, what="the drain")
-        noop = lambda: next(t for t in collect_history(connection, "1h", ["system"]).queue("system").types)  # noqa: E731
-        wait_for(lambda: noop().processed == 300, timeout=5, what="every success counted, the worker idle")
-        assert noop().run.count == 300 and noop().wait.count == 300
+        sleeping = lambda: worker.current is not None and worker.current.fields.get("description") == b"system.sleep"  # noqa: E731
+        wait_for(sleeping, what="the sleep to start")
+        noop = lambda: collect_history(connection, "1h", ["system"]).queue("system").types  # noqa: E731
+        wait_for(lambda: sum(t.processed for t in noop()) == 300, timeout=3, what="the no-ops counted, mid-sleep")
+        assert sleeping()  # no settle since the no-ops: the sender thread sent their counts
+        [counted] = noop()
+        assert (counted.name, counted.run.count, counted.wait.count) == ("system.noop", 300, 300)
     finally:
         worker.request_stop()
         thread.join(10)
-    assert collect_history(connection, "1h", ["system"]).queue("system").processed == 300  # none twice
+    assert collect_history(connection, "1h", ["system"]).queue("system").processed == 301  # none twice
 
 
-def test_held_counts_outlive_a_send_that_fails(connection):
-    """Counts held when Redis is away are kept, and sent once when it is back: none lost or doubled."""
+def test_held_counts_wait_out_an_outage_and_are_never_sent_twice(connection):
+    """Counts held while Redis does not answer are kept and sent once it does: none lost or doubled."""
     unreachable = redis.Redis(port=free_port(), socket_connect_timeout=0.2)
     held, now = timings.HeldCounts(), time.time()
-    for n in range(5):  # the first is sent with its settle, the other four are held
+    for n in range(5):
         started = now - 0.1
-        apply(
-            connection,
-            timings.record(Commands(), "system", "system.noop", "ok", now + n / 100, started, started - 0.1, held=held),
+        commands = timings.record(
+            Commands(), "system", "system.noop", "ok", now + n / 100, started, started - 0.1, held=held
         )
-    with pytest.raises(redis.ConnectionError):
-        timings.send_held(unreachable, held, now)
-    timings.send_held(connection, held, now)
-    timings.send_held(connection, held, now)  # nothing left: sends nothing
+        assert not commands  # nothing rides the settle
+    assert timings.send_held(unreachable, held, now) is False
+    assert timings.send_held(connection, held, now) is True
+    assert timings.send_held(connection, held, now) is True  # nothing left: sends nothing
     noop = collect_history(connection, "1h", ["system"]).queue("system").types[0]
     assert (noop.processed, noop.run.count, noop.wait.count) == (5, 5, 5)

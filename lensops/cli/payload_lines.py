@@ -10,11 +10,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from lensops.cli.common import EXIT_USAGE, console, emit_json, fail, is_terminal
+from lensops.cli.common import EXIT_FAILURE, EXIT_USAGE, console, emit_json, fail, is_terminal
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 SHOWN_PROBLEMS = 20  # a file of 100,000 bad lines gets the first ones and a count, not 100,000 lines
 PROGRESS_FROM = 5_000  # smaller batches finish before a bar is worth drawing
+MAX_LINE = 4 * 1024 * 1024  # characters; every queue's max_payload is far below (checked per job later)
 
 
 def wants_lines(payload: str, forced: bool) -> bool:
@@ -26,7 +27,8 @@ def read_source(name: str) -> tuple[str, str]:
     """What `--payload @NAME` names ("-" is stdin): its name for messages, and its text."""
     source = "stdin" if name == "-" else name
     try:
-        return source, sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        return source, data.decode("utf-8-sig")  # bytes, not the locale's decoding; a BOM is fine
     except UnicodeDecodeError as exc:
         fail(f"{source}: not UTF-8 text (byte offset {exc.start})", EXIT_USAGE)
     except OSError as exc:
@@ -43,13 +45,21 @@ def read_lines(payload: str) -> tuple[str, list[tuple[int, Any]]]:
     source, text = read_source(payload[1:])
     payloads: list[tuple[int, Any]] = []
     problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    # "\n" only: U+2028 and friends may stand unescaped inside a JSON string (str.splitlines splits there).
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
+            continue
+        if len(line) > MAX_LINE:
+            problems.append(
+                f"{source} line {number}: {len(line):,} characters, over the {MAX_LINE:,} a payload may have"
+            )
             continue
         try:
             payloads.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
             problems.append(f"{source} line {number}: not valid JSON: {exc.msg} (column {exc.colno})")
+        except RecursionError:
+            problems.append(f"{source} line {number}: nested too deeply to be a payload")
     if problems:
         fail(_capped(problems), EXIT_USAGE)
     if not payloads:
@@ -67,13 +77,24 @@ def enqueue_lines(
 ) -> None:
     """Enqueue a job of `type_name` per payload with the same options; prints the ids in order."""
     from lensops.engine.registry import PayloadError
+    from lensops.redis.connection import RedisUnavailable
 
     jobs = [(type_name, payload, options) for _, payload in payloads]
     labels = [f"{source} line {number}" for number, _ in payloads]
+    written = [0]  # jobs Redis confirmed, chunk by chunk
     try:
-        outcomes = _with_progress(producer, jobs, labels)
+        outcomes = _with_progress(producer, jobs, labels, written)
     except PayloadError as exc:
         fail(_capped([f"{where}: {reason}" for where, reason in exc.problems]), EXIT_USAGE)
+    except RedisUnavailable as exc:
+        if not 0 < written[0] < len(payloads):
+            raise
+        resume = payloads[written[0]][0]
+        fail(
+            f"{exc}\n{written[0]} job(s) of {source} were enqueued, up to line {payloads[written[0] - 1][0]}; "
+            f"enqueue the lines from {resume} on again once Redis answers",
+            EXIT_FAILURE,
+        )
     counts = Counter(outcome.status for outcome in outcomes)
     if as_json:
         emit_json({"type": type_name, "jobs": len(outcomes), "statuses": dict(counts),
@@ -84,15 +105,23 @@ def enqueue_lines(
     sys.stderr.write(f"{len(outcomes)} {type_name} job(s) from {source}: {summary}\n")
 
 
-def _with_progress(producer: Any, jobs: list[Any], labels: list[str]) -> list[Any]:
+def _with_progress(producer: Any, jobs: list[Any], labels: list[str], written: list[int]) -> list[Any]:
+    def count(done: int) -> None:
+        written[0] = done
+
     if len(jobs) < PROGRESS_FROM or not is_terminal(stderr=True):
-        return list(producer.enqueue_many(jobs, labels=labels))
+        return list(producer.enqueue_many(jobs, labels=labels, progress=count))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("enqueueing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console(stderr=True), transient=True) as bar:
         task = bar.add_task("enqueue", total=len(jobs))
-        return list(producer.enqueue_many(jobs, labels=labels, progress=lambda done: bar.update(task, completed=done)))
+
+        def show(done: int) -> None:
+            count(done)
+            bar.update(task, completed=done)
+
+        return list(producer.enqueue_many(jobs, labels=labels, progress=show))
 
 
 def _capped(lines: Iterable[str]) -> str:

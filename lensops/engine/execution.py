@@ -125,7 +125,7 @@ class JobRunner:
         self._running: str | None = None  # id of the job whose handler runs
         self._stop_job: str | None = None  # a job an operator asked to stop (main-thread mode)
         self.stop_asked_at: float | None = None  # monotonic time a stop was raised into the thread
-        self.held_timings = timings.HeldCounts()  # successes' timings, sent once a second (timings.py)
+        self.held_timings = timings.HeldCounts()  # successes' timings, sent once a second (timing_sender.py)
         # Enqueues refuse payloads over max_payload; a job's data past this is forged (a zlib bomb).
         self._data_limit = max(DATA_CEILING, 2 * self.policy.max_payload)
 
@@ -135,7 +135,10 @@ class JobRunner:
         with self._interrupt_lock:  # the handler's end takes this lock: never raised into bookkeeping
             if not self._in_handler or self.thread_id is None:
                 return False
-            return raise_in_thread(self.thread_id, error)
+            raised = raise_in_thread(self.thread_id, error)
+            if raised and error is JobStopped and self.stop_asked_at is None:
+                self.stop_asked_at = time.monotonic()  # under the lock: the handler's end clears it
+            return raised
 
     def ask_stop(self, job_id: str) -> bool:
         """An operator asked to stop job `job_id`: interrupt its handler if it runs here.
@@ -145,10 +148,7 @@ class JobRunner:
         if self._running != job_id:
             return False
         if self.thread_id is not None:
-            asked = self.interrupt(JobStopped)
-            if asked and self.stop_asked_at is None:
-                self.stop_asked_at = time.monotonic()
-            return asked
+            return self.interrupt(JobStopped)
         self._stop_job = job_id
         return True
 

@@ -101,11 +101,11 @@ class WorkerHost:
             time.sleep(0.1)
             now = time.monotonic()
             stuck = self._enforce_timeouts(now)
-            if stuck is not None:
-                self._recycle(stuck)
-                if all(not t.is_alive() for t, w in zip(threads, workers, strict=True) if w is not stuck):
-                    job_id = stuck.current.id if stuck.current else "?"
-                    log.error("recycling this process: job %s of %s would not stop", job_id, stuck.name)
+            if stuck:
+                self._recycle(stuck[0])
+                if all(not t.is_alive() for t, w in zip(threads, workers, strict=True) if w not in stuck):
+                    jobs = ", ".join(f"{w.current.id if w.current else '?'} of {w.name}" for w in stuck)
+                    log.error("recycling this process: jobs that would not stop: %s", jobs)
                     return RECYCLE_EXIT
             if now >= next_beat:
                 next_beat = now + self.settings.worker.heartbeat
@@ -119,21 +119,20 @@ class WorkerHost:
             worker.request_stop()
         log.info("%s: letting running jobs finish, then stopping", signal.Signals(signum).name)
 
-    def _enforce_timeouts(self, now: float) -> QueueWorker | None:
-        """Raise a job's timeout into its thread; return a worker whose job ignored it (or an
-        operator's stop, blocked in C) past the grace."""
+    def _enforce_timeouts(self, now: float) -> list[QueueWorker]:
+        """Raise each overdue job's timeout into its thread; return the workers whose job ignored it
+        (or an operator's stop: blocked in C) past the grace. Every worker is checked every time, so
+        one stuck job never keeps another's timeout from being raised."""
         grace = max(self.settings.worker.heartbeat, 1.0)
+        stuck = []
         for worker in self.workers:
             asked = worker.runner.stop_asked_at
-            if asked is not None and now - asked > grace:
-                return worker
             busy, seconds = worker.progress.observe(now)
-            if not busy or seconds <= worker.progress.timeout:
-                continue
-            if seconds > worker.progress.timeout + grace:
-                return worker
-            worker.runner.interrupt(ThreadJobTimeout)
-        return None
+            if (asked is not None and now - asked > grace) or (busy and seconds > worker.progress.timeout + grace):
+                stuck.append(worker)
+            elif busy and seconds > worker.progress.timeout:
+                worker.runner.interrupt(ThreadJobTimeout)
+        return stuck
 
     def _recycle(self, stuck: QueueWorker) -> None:
         if not self.recycling:

@@ -17,16 +17,19 @@ fifth bound is a quarter decade (1 ms, 1.78 ms, 3.16 ms, 5.62 ms, 10 ms ...), th
 to Prometheus. Only buckets that were hit are stored, so a minute costs a few fields per type.
 
 Recording adds a handful of commands to the SETTLE call the worker makes anyway: no extra round
-trip. A success's counts are summed by the worker (HeldCounts) and ride on a settle at most once a
-second (and are sent when the worker goes idle or stops): a busy worker then pays a few dictionary
-additions a job instead of four HINCRBYs. A worker killed with -9 loses at most that second of
-counts; the jobs themselves are unaffected. `lensops.engine.rollup` adds finished hours to hour,
-day and all-time hashes.
+trip. A success's counts are summed by the worker (HeldCounts) and sent once a second by a thread
+of its process (timing_sender.py), and when the worker stops: a busy worker then pays a few
+dictionary additions a job instead of four HINCRBYs in its settle. A worker killed with -9 loses at
+most that second of counts; a send whose reply is lost is not repeated (a count may be missed,
+never doubled); the jobs themselves are unaffected. `lensops.engine.rollup` adds finished hours to
+hour, day and all-time hashes (two minutes after the hour ends: sends are long done).
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -45,7 +48,9 @@ UNKNOWN_TYPE = "unknown"  # a job whose type is not declared here: its name is n
 OUTCOMES = ("ok", "failed", "retried")
 COUNTED = ("failed", "retried", "lost")  # stored; "ok" is derived
 SEPARATOR = "|"
-FLUSH_EVERY = 1.0  # seconds a worker thread may hold its successes' counts before they ride a settle
+SEND_EVERY = 1.0  # seconds between sends of the workers' held counts (timing_sender.py)
+
+log = logging.getLogger(__name__)
 
 
 def bucket(seconds: float) -> int:
@@ -87,13 +92,25 @@ def _load_declared() -> Mapping[str, object]:
 
 
 class HeldCounts:
-    """A worker's successes not yet sent: {(minute key, field): amount}, and when to send them."""
+    """A worker's successes' counts not yet sent: {(minute key, field): amount}. Its runner adds to
+    them; the process' sender thread (or the stopping worker) takes them."""
 
-    __slots__ = ("counts", "send_at")
+    __slots__ = ("counts", "lock")
 
     def __init__(self) -> None:
         self.counts: dict[tuple[str, str], int] = {}
-        self.send_at = 0.0
+        self.lock = threading.Lock()
+
+    def add(self, key: str, counts: list[tuple[str, int]]) -> None:
+        with self.lock:
+            kept = self.counts
+            for name, amount in counts:
+                kept[key, name] = kept.get((key, name), 0) + amount
+
+    def take(self) -> dict[tuple[str, str], int]:
+        with self.lock:
+            counts, self.counts = self.counts, {}
+        return counts
 
 
 def record(
@@ -111,8 +128,7 @@ def record(
 
     `started` is when the handler's attempt started (None when no worker ran it, e.g. a job
     recovered from a dead worker); `enqueued_at` is when the job last became ready to run. Given
-    `held` (a worker's), the counts are added there, and moved to `commands` once FLUSH_EVERY has
-    passed since they were last sent (see `send_held` for a worker going idle).
+    `held` (a worker's), the counts go there instead of into `commands` (see `send_held`).
     """
     # Every job pays for this: plain arithmetic, and four HINCRBYs (or dictionary additions).
     key = keys.timings(queue, "m", int(now // 60))
@@ -133,40 +149,33 @@ def record(
             commands.add("HINCRBY", key, name, amount)
         _expire(commands, [key], now)
         return commands
-    kept = held.counts
-    for name, amount in counts:
-        kept[key, name] = kept.get((key, name), 0) + amount
-    if now >= held.send_at:
-        _add_held(commands, held, now)
+    held.add(key, counts)
     return commands
 
 
-def _add_held(commands: Commands, held: HeldCounts, now: float) -> dict[tuple[str, str], int]:
-    """Move the held counts into `commands`; returns them."""
-    counts, held.counts = held.counts, {}
-    held.send_at = now + FLUSH_EVERY
+def send_held(connection: redis.Redis, held: HeldCounts, now: float) -> bool:
+    """Send what `held` holds, in one MULTI/EXEC. Returns False, keeping the counts, when Redis does
+    not answer a PING first; counts once sent are not sent again even if the reply is lost, so a
+    count may be missed (an outage mid-send) but is never doubled."""
+    if not held.counts:
+        return True
+    try:
+        connection.ping()
+    except (redis.RedisError, OSError):
+        return False
+    counts = held.take()
+    commands = Commands()
     for (key, name), amount in counts.items():
         commands.add("HINCRBY", key, name, amount)
     _expire(commands, list(dict.fromkeys(key for key, _ in counts)), now)
-    return counts
-
-
-def send_held(connection: redis.Redis, held: HeldCounts, now: float) -> None:
-    """Send the held counts now (a worker going idle or stopping). Raises redis errors, and then
-    keeps the counts for the next try."""
-    if not held.counts:
-        return
-    commands = Commands()
-    counts = _add_held(commands, held, now)
     try:
-        with connection.pipeline(transaction=False) as pipe:
+        with connection.pipeline(transaction=True) as pipe:
             for command, args in commands.calls():
                 pipe.execute_command(command, *args)
             pipe.execute()
-    except BaseException:
-        for item, amount in counts.items():  # with any counted since: nothing is lost or doubled
-            held.counts[item] = held.counts.get(item, 0) + amount
-        raise
+    except (redis.RedisError, OSError) as exc:
+        log.warning("job timings not recorded (%d counts; the jobs are unaffected): %s", len(counts), exc)
+    return True
 
 
 def _expire(commands: Commands, minute_keys: list[str], now: float) -> None:

@@ -22,12 +22,13 @@ from typing import Any, cast
 import redis
 
 from lensops.config import QUEUE_NAMES, Settings
-from lensops.engine import keys, timings
+from lensops.engine import keys
 from lensops.engine.execution import JobRunner, Outcome
 from lensops.engine.liveness import Progress, Reachability, register_worker, send_beat
 from lensops.engine.maintenance import Maintenance
 from lensops.engine.outcomes import CLAIMED_FIELDS, ClaimedJob, iso, release_worker
 from lensops.engine.scripts import NO_CLAIM, Scripts
+from lensops.engine.timing_sender import SENDER
 from lensops.redis.connection import ACCESS_DENIED, UNREACHABLE
 
 log = logging.getLogger("lensops.engine.worker")
@@ -128,10 +129,11 @@ class QueueWorker:
         if threading.current_thread() is not threading.main_thread():
             self.runner.thread_id = threading.get_ident()
         self._register_when_reachable()
+        SENDER.register(self.runner.held_timings, self.connection)
         try:
             self._loop()
         finally:
-            self._quietly(self._send_held_timings)
+            SENDER.unregister(self.runner.held_timings, self.connection)  # sends what it still holds
             self._quietly(self.unregister)
         return self.processed
 
@@ -245,14 +247,10 @@ class QueueWorker:
         # Enqueues push a token here; the timeout doubles as the polling fallback for jobs that
         # arrive without one (plain rq producers, promoted retries of another host).
         try:
-            self._send_held_timings()  # what the last busy second counted
             self.connection.blpop([keys.wakeup(self.queue)], timeout=self.settings.worker.poll)
             self.reachability.reached(self.connection)
         except UNREACHABLE as exc:
             self._unreachable("idle", exc, min(self.settings.worker.poll, 1.0))
-
-    def _send_held_timings(self) -> None:
-        timings.send_held(self.connection, self.runner.held_timings, time.time())
 
     def _enqueue_dependents(self, job: ClaimedJob) -> None:
         """rq's own dependency release (rare path). A failure is logged, never fatal to the worker."""
@@ -314,5 +312,5 @@ class QueueWorker:
     def _quietly(self, action: Any) -> None:
         try:
             action()
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            log.warning("worker %s: %s failed: Redis unreachable: %s", self.name, action.__name__, exc)
+        except redis.RedisError as exc:  # leaving anyway: its hash expires on its own
+            log.warning("worker %s: %s failed: %s", self.name, action.__name__, exc)

@@ -1,0 +1,59 @@
+"""Sends the workers' held timing counts (timings.HeldCounts) from one thread per process.
+
+Once a second, whatever each worker of the process has counted goes to Redis in one MULTI/EXEC:
+the jobs' settle calls stay free of the timing commands, and counts never wait on the next job (a
+job that runs ten minutes would otherwise keep its predecessor's counts past the hour's roll-up).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+import redis
+
+from lensops.engine.timings import SEND_EVERY, HeldCounts, send_held
+
+log = logging.getLogger(__name__)
+
+
+class TimingSender:
+    """The registered workers' held counts, and the daemon thread that sends them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[int, tuple[HeldCounts, redis.Redis]] = {}
+        self._pid = -1  # a forked child starts with no thread and none of its parent's workers
+
+    def register(self, held: HeldCounts, connection: redis.Redis) -> None:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid, self._held = os.getpid(), {}
+                threading.Thread(target=self._run, name="lensops-timings", daemon=True).start()
+            self._held[id(held)] = (held, connection)
+
+    def unregister(self, held: HeldCounts, connection: redis.Redis) -> None:
+        """Stop sending for a worker, and send what it still holds (quietly: it is stopping)."""
+        with self._lock:
+            self._held.pop(id(held), None)
+        self._send(held, connection)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(SEND_EVERY)
+            with self._lock:
+                registered = list(self._held.values())
+            for held, connection in registered:
+                self._send(held, connection)
+
+    @staticmethod
+    def _send(held: HeldCounts, connection: redis.Redis) -> None:
+        try:
+            send_held(connection, held, time.time())
+        except Exception:  # the thread must outlive anything one send meets
+            log.exception("sending job timings failed")
+
+
+SENDER = TimingSender()
