@@ -23,14 +23,20 @@ class TimingSender:
     """The registered workers' held counts, and the daemon thread that sends them."""
 
     def __init__(self) -> None:
+        self._reset()
+        # A forked child starts with no thread, none of its parent's workers, and a lock no thread
+        # of the parent can be holding.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
         self._lock = threading.Lock()
         self._held: dict[int, tuple[HeldCounts, redis.Redis]] = {}
-        self._pid = -1  # a forked child starts with no thread and none of its parent's workers
+        self._started = False
 
     def register(self, held: HeldCounts, connection: redis.Redis) -> None:
         with self._lock:
-            if self._pid != os.getpid():
-                self._pid, self._held = os.getpid(), {}
+            if not self._started:
+                self._started = True
                 threading.Thread(target=self._run, name="lensops-timings", daemon=True).start()
             self._held[id(held)] = (held, connection)
 
