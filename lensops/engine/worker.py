@@ -146,6 +146,10 @@ class QueueWorker:
         wait = 0.2
         while not self.stop_requested:
             try:
+                self.connection.ping()  # connects and authenticates: where a crash loop fails
+                # Started up: from here on a death is a worker killed at work, restarted at once,
+                # not a crash loop to back off from (ticked before it is visible as registered).
+                self.progress.tick()
                 self.register()
                 self.reachability.reached(self.connection)
                 return
