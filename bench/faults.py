@@ -193,12 +193,13 @@ def redis_killed_during_enqueue(root: Path, jobs: int) -> Counts:
 
 
 def idle_pool(root: Path, jobs: int) -> Counts:
-    tables = "".join(f"\n[queues.{q}]\nconcurrency = 1\n" for q in ("email", "pdf", "notification", "ai", "oma"))
+    queues = ("email", "pdf", "notification", "ai", "oma", "system")  # and scheduled's one, from write_config
+    tables = "".join(f"\n[queues.{q}]\nconcurrency = 1\n" for q in queues)
     run = Run(root, "idle-pool", queues='rate = "5/4s"', extra=tables)
     log = run.dir / "pool.log"
     pool = start_pool(run.config, log=log)
     try:
-        wait_for(lambda: run.client.scard("rq:workers") == 6, 60, "workers")
+        wait_for(lambda: run.client.scard("rq:workers") == len(queues) + 1, 60, "a worker per queue")
         time.sleep(5 * DEAD_AFTER)  # idle
         ids = run.enqueue(min(jobs, 20))  # then held by the rate limit for longer than dead_after
         wait_until_done(run.client, ids, 120)
