@@ -74,18 +74,8 @@ class Commands:
         shape = tuple(self._shape)
         encoded = _ENCODED_OPS.get(shape)
         if encoded is None:
-            encoded = json.dumps([item for pair in shape for item in pair])
-            if len(_ENCODED_OPS) < 1024:  # the shapes that repeat; a settle carrying held timings varies
-                _ENCODED_OPS[shape] = encoded
+            encoded = _ENCODED_OPS[shape] = json.dumps([item for pair in shape for item in pair])
         return encoded
-
-    def calls(self) -> list[tuple[str, list[Any]]]:
-        """The commands with their values, to send outside SETTLE (e.g. on a pipeline)."""
-        calls, index = [], 0
-        for command, count in self._shape:
-            calls.append((command, self.argv[index : index + count]))
-            index += count
-        return calls
 
     def __bool__(self) -> bool:
         return bool(self._shape)

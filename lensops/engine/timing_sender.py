@@ -1,8 +1,9 @@
 """Sends the workers' held timing counts (timings.HeldCounts) from one thread per process.
 
-Once a second, whatever each worker of the process has counted goes to Redis in one MULTI/EXEC:
-the jobs' settle calls stay free of the timing commands, and counts never wait on the next job (a
-job that runs ten minutes would otherwise keep its predecessor's counts past the hour's roll-up).
+Once a second, whatever the workers of the process have counted goes to Redis in one MULTI/EXEC
+per connection (a host's threads share one): the jobs' settle calls stay free of the timing
+commands, and counts never wait on the next job (a job that runs ten minutes would otherwise keep
+its predecessor's counts past the hour's roll-up).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 
 import redis
 
-from lensops.engine.timings import SEND_EVERY, HeldCounts, send_held
+from lensops.engine.timings import SEND_EVERY, HeldCounts, send_all_held
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +45,22 @@ class TimingSender:
         """Stop sending for a worker, and send what it still holds (quietly: it is stopping)."""
         with self._lock:
             self._held.pop(id(held), None)
-        self._send(held, connection)
+        self._send([held], connection)
 
     def _run(self) -> None:
         while True:
             time.sleep(SEND_EVERY)
+            by_connection: dict[int, tuple[redis.Redis, list[HeldCounts]]] = {}
             with self._lock:
-                registered = list(self._held.values())
-            for held, connection in registered:
-                self._send(held, connection)
+                for held, connection in self._held.values():  # a host's threads share one connection
+                    by_connection.setdefault(id(connection), (connection, []))[1].append(held)
+            for connection, held_by_workers in by_connection.values():
+                self._send(held_by_workers, connection)
 
     @staticmethod
-    def _send(held: HeldCounts, connection: redis.Redis) -> None:
+    def _send(held: list[HeldCounts], connection: redis.Redis) -> None:
         try:
-            send_held(connection, held, time.time())
+            send_all_held(connection, held, time.time())
         except Exception:  # the thread must outlive anything one send meets
             log.exception("sending job timings failed")
 

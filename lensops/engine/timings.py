@@ -154,24 +154,31 @@ def record(
 
 
 def send_held(connection: redis.Redis, held: HeldCounts, now: float) -> bool:
-    """Send what `held` holds, in one MULTI/EXEC. Returns False, keeping the counts, when Redis does
-    not answer a PING first; counts once sent are not sent again even if the reply is lost, so a
-    count may be missed (an outage mid-send) but is never doubled."""
-    if not held.counts:
+    """Send what `held` holds (see `send_all_held`)."""
+    return send_all_held(connection, [held], now)
+
+
+def send_all_held(connection: redis.Redis, held: Iterable[HeldCounts], now: float) -> bool:
+    """Send what the workers of one connection hold, in one MULTI/EXEC. Returns False, keeping the
+    counts, when Redis does not answer a PING first; counts once sent are not sent again even if
+    the reply is lost, so a count may be missed (an outage mid-send) but is never doubled."""
+    held = [each for each in held if each.counts]
+    if not held:
         return True
     try:
         connection.ping()
     except (redis.RedisError, OSError):
         return False
-    counts = held.take()
-    commands = Commands()
-    for (key, name), amount in counts.items():
-        commands.add("HINCRBY", key, name, amount)
-    _expire(commands, list(dict.fromkeys(key for key, _ in counts)), now)
+    counts: dict[tuple[str, str], int] = {}
+    for each in held:
+        for item, amount in each.take().items():
+            counts[item] = counts.get(item, 0) + amount
     try:
         with connection.pipeline(transaction=True) as pipe:
-            for command, args in commands.calls():
-                pipe.execute_command(command, *args)
+            for (key, name), amount in counts.items():
+                pipe.hincrby(key, name, amount)
+            for key in _not_yet_expiring(list(dict.fromkeys(key for key, _ in counts)), now):
+                pipe.expire(key, MINUTE_TTL)
             pipe.execute()
     except (redis.RedisError, OSError) as exc:
         log.warning("job timings not recorded (%d counts; the jobs are unaffected): %s", len(counts), exc)
@@ -179,16 +186,20 @@ def send_held(connection: redis.Redis, held: HeldCounts, now: float) -> bool:
 
 
 def _expire(commands: Commands, minute_keys: list[str], now: float) -> None:
-    """Give each minute key its TTL, once a minute per process (the roll-up also sets it)."""
+    for key in _not_yet_expiring(minute_keys, now):
+        commands.add("EXPIRE", key, MINUTE_TTL)
+
+
+def _not_yet_expiring(minute_keys: list[str], now: float) -> list[str]:
+    """The minute keys this process has not given their TTL yet this minute (the roll-up also sets it)."""
     global _expiring_minute
     minute = int(now // 60)
     if minute != _expiring_minute:
         _expiring.clear()
         _expiring_minute = minute
-    for key in minute_keys:
-        if key not in _expiring:
-            _expiring.add(key)
-            commands.add("EXPIRE", key, MINUTE_TTL)
+    fresh = [key for key in minute_keys if key not in _expiring]
+    _expiring.update(fresh)
+    return fresh
 
 
 # -- reading ------------------------------------------------------------------------------------

@@ -83,9 +83,13 @@ class QueueWorker:
         return self.runner.processed
 
     def register(self, *, fresh: bool = True) -> None:
-        register_worker(self.connection, self.name, self.queue, os.getpid(), self.settings, fresh=fresh)
+        # INFO first: it connects and authenticates, which is where a crash loop fails. Past it the
+        # worker has started up: a death from here on is a worker killed at work, restarted at
+        # once, not a crash loop to back off from (so it ticks before it is visible as registered).
         version = str(cast(dict[str, Any], self.connection.info("server")).get("redis_version", "0"))
         self._lmpop = "1" if int(version.split(".")[0]) >= 7 else ""
+        self.progress.tick()
+        register_worker(self.connection, self.name, self.queue, os.getpid(), self.settings, fresh=fresh)
 
     def unregister(self) -> None:
         with self.connection.pipeline() as pipe:
@@ -146,10 +150,6 @@ class QueueWorker:
         wait = 0.2
         while not self.stop_requested:
             try:
-                self.connection.ping()  # connects and authenticates: where a crash loop fails
-                # Started up: from here on a death is a worker killed at work, restarted at once,
-                # not a crash loop to back off from (ticked before it is visible as registered).
-                self.progress.tick()
                 self.register()
                 self.reachability.reached(self.connection)
                 return
