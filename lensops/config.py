@@ -254,12 +254,14 @@ def load_settings(path: Path | str | None = None, environ: dict[str, str] | None
     Raises ConfigError with the file, the key and the reason when anything is wrong.
     """
     env = os.environ if environ is None else environ
-    if path is None:
-        path, required = default_config_path()
-    else:
-        path, required = Path(path), True
-    raw, source = read_config(path, required)
+    raw, source = read_config(*config_location(path))
     return build_settings(raw, source, env)
+
+
+def config_location(path: Path | str | None) -> tuple[Path, bool]:
+    """The config file to read and whether it must exist: `path` when given (it must), else the
+    default (see `default_config_path`)."""
+    return default_config_path() if path is None else (Path(path), True)
 
 
 def read_config(path: Path, required: bool) -> tuple[dict[str, Any], Path | None]:

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from lensops.ops.lookup import JobDetail, JobPage, clip
 from lensops.ops.snapshot import STATES, Snapshot
+from lensops.tui.text import stamp
 
 SPARK = " ▁▂▃▄▅▆▇█"
 SHORT_STATE = {
@@ -214,6 +215,4 @@ def job_detail(detail: JobDetail) -> Group:
 
 
 def _stamp(moment: float | None) -> str:
-    if not moment:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(moment)) + f" ({ago(moment)} ago)"
+    return stamp(moment, time.time())

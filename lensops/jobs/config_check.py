@@ -21,7 +21,7 @@ from lensops.config import (
     ConfigError,
     Settings,
     build_settings,
-    default_config_path,
+    config_location,
     read_config,
 )
 from lensops.durations import format_duration
@@ -61,9 +61,7 @@ def check_config(path: Path | None = None, environ: Mapping[str, str] | None = N
     """Read the config file (`path`, else LENSOPS_CONFIG, else ./config.toml) and find every problem:
     the engine's sections and the families' alike, even when some of them cannot be used."""
     env = dict(os.environ if environ is None else environ)
-    required = path is not None
-    if path is None:
-        path, required = default_config_path()
+    path, required = config_location(path)
     try:
         raw, source = read_config(path, required)
     except ConfigError as exc:
@@ -124,8 +122,7 @@ def _ai(settings: Settings, env: Mapping[str, str]) -> Any:
 def _pdf(settings: Settings, env: Mapping[str, str]) -> Any:
     from lensops.pdf.output import output_dir
 
-    output_dir(settings, environ={})  # the section itself, even when LENSOPS_PDF_DIR overrides it
-    return output_dir(settings, environ=dict(env))
+    return output_dir(settings, environ={})  # the section itself, even when LENSOPS_PDF_DIR overrides it
 
 
 def _notification(settings: Settings, env: Mapping[str, str]) -> Any:

@@ -41,7 +41,27 @@ def resolve_job_id(connection: redis.Redis, text: str) -> str | None:
     """
     if not text:
         raise JobIdError("the job id is empty")
-    if connection.exists(keys.rq_job(text)):
+    return _resolve(connection, text, bool(connection.exists(keys.rq_job(text))))
+
+
+def resolve_job_ids(connection: redis.Redis, texts: Iterable[str]) -> dict[str, str | None]:
+    """Each of `texts` resolved as by `resolve_job_id` (the first ambiguous one raises, before any
+    use); whole ids are looked up in one round trip."""
+    unique = list(dict.fromkeys(texts))
+    with connection.pipeline(transaction=False) as pipe:
+        for text in filter(None, unique):
+            pipe.exists(keys.rq_job(text))
+        found = iter(pipe.execute())
+    resolved = {}
+    for text in unique:
+        if not text:
+            raise JobIdError("the job id is empty")
+        resolved[text] = _resolve(connection, text, bool(next(found)))
+    return resolved
+
+
+def _resolve(connection: redis.Redis, text: str, exists: bool) -> str | None:
+    if exists:
         return text
     if len(text) < MIN_PREFIX:
         return None
@@ -49,11 +69,6 @@ def resolve_job_id(connection: redis.Redis, text: str) -> str | None:
     if len(matches) > 1:
         raise AmbiguousJobId(text, matches[:CANDIDATES_SHOWN], more=len(matches) > CANDIDATES_SHOWN)
     return matches[0] if matches else None
-
-
-def resolve_job_ids(connection: redis.Redis, texts: Iterable[str]) -> dict[str, str | None]:
-    """Each of `texts` resolved as by `resolve_job_id` (the first ambiguous one raises, before any use)."""
-    return {text: resolve_job_id(connection, text) for text in dict.fromkeys(texts)}
 
 
 def _ids_starting_with(connection: redis.Redis, prefix: str, limit: int) -> list[str]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from lensops.ops.lookup import ENDED
 from lensops.tui.source import DashboardSource
 from lensops.tui.text import safe
 
 Kind = Literal["retry", "retry_all", "cancel", "delete", "pause", "resume"]
-ENDED_STATES = ("failed", "finished", "canceled", "stopped")
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def for_job(kind: Literal["retry", "remove"], job_id: str, job_type: str, state:
     """The operation `kind` on one job; "remove" cancels a live job and deletes an ended one."""
     if kind == "retry":
         return Operation("retry", queue, job_id, job_type, state)
-    return Operation("delete" if state in ENDED_STATES else "cancel", queue, job_id, job_type, state)
+    return Operation("delete" if state in ENDED else "cancel", queue, job_id, job_type, state)
 
 
 @dataclass(frozen=True)

@@ -35,12 +35,9 @@ for _, q in ipairs(spec.queues) do
   if q.limiter ~= '' then
     item.limiter = redis.call('LRANGE', q.limiter, 0, q.limit - 1)
   end
-  local timing, counted = {}, {}
-  for _, minute in ipairs(spec.minutes) do counted[minute] = true end
-  for _, minute in ipairs(spec.timing_minutes) do timing[minute] = true end
-  local merged = {}
-  for minute in pairs(counted) do merged[minute] = true end
-  for minute in pairs(timing) do merged[minute] = true end
+  local timing, merged = {}, {}
+  for _, minute in ipairs(spec.minutes) do merged[minute] = true end
+  for _, minute in ipairs(spec.timing_minutes) do timing[minute] = true; merged[minute] = true end
   local per_minute, metrics = {}, {}
   for minute in pairs(merged) do
     local flat = redis.call('HGETALL', q.timings .. minute)

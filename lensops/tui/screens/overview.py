@@ -46,7 +46,7 @@ class OverviewScreen(LiveScreen):
         self.query_one(QueueTable).show(snapshot, self.colours, width)
         self.query_one(WorkerTable).show(snapshot, self.colours, width)
         failures = self.query_one(FailureTable)
-        failures.show(snapshot, self.colours, width)
+        failures.show(snapshot, self.colours)
         failures.border_subtitle = "none" if not snapshot.failures else f"latest {len(snapshot.failures)}"
         for table in (self.query_one(QueueTable), self.query_one(WorkerTable), failures):
             table.set_class(state.stale, "-stale")

@@ -26,7 +26,7 @@ class FailureTable(ItemTable[FailureSnapshot]):
     def __init__(self) -> None:
         super().__init__(id="failures")
 
-    def show(self, snapshot: Snapshot, colours: Palette, width: int) -> None:
+    def show(self, snapshot: Snapshot, colours: Palette) -> None:
         self.show_items(
             COLUMNS,
             snapshot.failures,

@@ -37,7 +37,7 @@ class JobTable(ItemTable[JobSummary]):
         super().__init__(id="jobs")
         self._shown: tuple[JobPage, float, Palette, bool, bool] | None = None
 
-    def on_resize(self) -> None:
+    def refit(self) -> None:
         if self._shown is not None:  # whether the priority has room may have changed
             page, now, colours, queue, state = self._shown
             self.show(page, now, colours, queue=queue, state=state)

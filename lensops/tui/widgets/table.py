@@ -48,6 +48,10 @@ class LiveTable(DataTable[Cell]):
         self.row_keys: list[str] = []
 
     def on_resize(self) -> None:
+        self.refit()
+
+    def refit(self) -> None:
+        """Draw the rows again for a new size (Textual runs every class's on_resize: override this)."""
         if self._last_rows and any(column.flex for column in self._columns_shown):
             self.show_rows(self._last_rows)  # the flexible column takes the new width
 
